@@ -1,0 +1,53 @@
+import { SpoolErrorCode } from '@spool/shared';
+
+/** Errors the stores throw; the tRPC layer maps each to a typed procedure error. */
+export class StoreError extends Error {
+  readonly code: SpoolErrorCode;
+  constructor(code: SpoolErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export class StreamNotFoundError extends StoreError {
+  constructor(streamId: string) {
+    super(SpoolErrorCode.streamNotFound, `stream ${streamId} does not exist`);
+  }
+}
+
+export class StreamExistsError extends StoreError {
+  constructor(streamId: string) {
+    super(SpoolErrorCode.internal, `stream ${streamId} already exists`);
+  }
+}
+
+export class StreamEndedError extends StoreError {
+  constructor(streamId: string) {
+    super(SpoolErrorCode.streamEnded, `stream ${streamId} has already ended`);
+  }
+}
+
+export class IndexOutOfRangeError extends StoreError {
+  constructor(streamId: string, fromIndex: number, length: number, ended: boolean) {
+    const range = ended ? `0..${length - 1}` : `0..${length}`;
+    super(
+      SpoolErrorCode.indexOutOfRange,
+      `stream ${streamId} cannot be read from index ${fromIndex}: valid start indexes are ${range}`,
+    );
+  }
+}
+
+export class StoreUnavailableError extends StoreError {
+  constructor(cause: unknown) {
+    super(SpoolErrorCode.storeUnavailable, 'the stream store is unavailable', { cause });
+  }
+}
+
+/** The terminal event a reader appends for a stream whose generator stopped renewing its lease. */
+export const generatorLostEvent = {
+  type: 'error',
+  code: SpoolErrorCode.generatorLost,
+  message: 'the process generating this stream stopped; try again',
+  retryable: true,
+} as const;

@@ -1,0 +1,90 @@
+/**
+ * Lua scripts of the Redis store: each is one round trip and atomic, so the index assigned, the
+ * publish, the TTL and the terminal check can never disagree. KEYS[1] is the log, KEYS[2] the meta hash.
+ */
+
+const now = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+`;
+
+const requireRunning = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return redis.error_reply('SPOOL_NOT_FOUND') end
+if redis.call('HGET', KEYS[2], 'status') == 'ended' then return redis.error_reply('SPOOL_ENDED') end
+`;
+
+/**
+ * Appends `body` (a JSON object) with its index and renews the writer's lease; a terminal event ends
+ * the stream. Either way the keys expire `ttlMs` after the last write, so a log outlives its end by
+ * that much, and an abandoned one vanishes on its own.
+ */
+const appendFn = `
+local function append(channel, body, terminal, ttlMs)
+  local index = redis.call('LLEN', KEYS[1])
+  local event = '{"index":' .. index .. ',' .. string.sub(body, 2)
+  redis.call('RPUSH', KEYS[1], event)
+  redis.call('PUBLISH', channel, event)
+  if terminal == '1' then
+    redis.call('HSET', KEYS[2], 'status', 'ended')
+  else
+    redis.call('HSET', KEYS[2], 'leaseUntil', now + tonumber(redis.call('HGET', KEYS[2], 'leaseMs')))
+  end
+  redis.call('PEXPIRE', KEYS[1], ttlMs)
+  redis.call('PEXPIRE', KEYS[2], ttlMs)
+  return index
+end
+`;
+
+/** ARGV: owner, epoch, leaseMs, ttlMs. Returns 1, or 0 if the stream exists. */
+export const createScript = `${now}
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[2], 'owner', ARGV[1], 'epoch', ARGV[2], 'status', 'running',
+  'leaseMs', ARGV[3], 'leaseUntil', now + tonumber(ARGV[3]), 'cancel', '0')
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1
+`;
+
+/** ARGV: channel, body, terminal ('1' or '0'), ttlMs. Returns the index. */
+export const appendScript = `${now}${appendFn}${requireRunning}
+return append(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+`;
+
+/** ARGV: ttlMs. */
+export const renewLeaseScript = `${now}${requireRunning}
+redis.call('HSET', KEYS[2], 'leaseUntil', now + tonumber(redis.call('HGET', KEYS[2], 'leaseMs')))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+`;
+
+/** ARGV: cancel channel. */
+export const requestCancelScript = `${requireRunning}
+redis.call('HSET', KEYS[2], 'cancel', '1')
+redis.call('PUBLISH', ARGV[1], '1')
+return 1
+`;
+
+/** ARGV: channel, terminal body, ttlMs. Returns 1 if it ended the stream. */
+export const endIfAbandonedScript = `${now}${appendFn}
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+if redis.call('HGET', KEYS[2], 'status') == 'ended' then return 0 end
+if tonumber(redis.call('HGET', KEYS[2], 'leaseUntil')) > now then return 0 end
+append(ARGV[1], ARGV[2], '1', ARGV[3])
+return 1
+`;
+
+/** ARGV: fromIndex, limit. Returns nil if the stream is gone, else { status, length, events }. */
+export const readPageScript = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local from = tonumber(ARGV[1])
+return { redis.call('HGET', KEYS[2], 'status'), redis.call('LLEN', KEYS[1]),
+  redis.call('LRANGE', KEYS[1], from, from + tonumber(ARGV[2]) - 1) }
+`;
+
+/** Returns nil if the stream is gone, else { owner, epoch, status, length, cancel }. */
+export const metaScript = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local fields = redis.call('HMGET', KEYS[2], 'owner', 'epoch', 'status', 'cancel')
+return { fields[1], fields[2], fields[3], redis.call('LLEN', KEYS[1]), fields[4] }
+`;

@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import {
+  isTerminalEvent,
+  type StreamEvent,
+  type StreamEventBody,
+  streamEventBodySchema,
+  streamEventSchema,
+} from '@spool/shared';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  generatorLostEvent,
+  StoreUnavailableError,
+  StreamEndedError,
+  StreamExistsError,
+  StreamNotFoundError,
+} from './errors.ts';
+import { type FollowSource, follow, type LogPage } from './follow.ts';
+import * as scripts from './redis-scripts.ts';
+import { SubscriberHub } from './subscriber-hub.ts';
+import { defaultStoreTuning, type StoreTuning } from './tuning.ts';
+import type { CreateStreamOptions, ReadOptions, StreamMeta, StreamStore } from './types.ts';
+
+type ScriptArg = string | number;
+type ScriptCommand = (...args: ScriptArg[]) => Promise<unknown>;
+const scriptNames = {
+  spoolCreate: scripts.createScript,
+  spoolAppend: scripts.appendScript,
+  spoolRenewLease: scripts.renewLeaseScript,
+  spoolRequestCancel: scripts.requestCancelScript,
+  spoolEndIfAbandoned: scripts.endIfAbandonedScript,
+  spoolReadPage: scripts.readPageScript,
+  spoolMeta: scripts.metaScript,
+} as const;
+type Commands = Record<keyof typeof scriptNames, ScriptCommand>;
+
+export interface RedisStoreOptions extends Partial<StoreTuning> {
+  /** Commands: appends, reads, scripts. */
+  redis: Redis;
+  /** A second connection, used only for SUBSCRIBE. The store owns neither connection's lifetime. */
+  subscriber: Redis;
+  /** Key prefix; tests use a unique one each. */
+  prefix?: string;
+  log: Logger;
+}
+
+/**
+ * The Redis store. Per stream, hash-tagged so that a Redis Cluster keeps it on one slot:
+ * `<prefix>:{<id>}:log` (a list of event JSON), `<prefix>:{<id>}:meta` (owner, epoch, status, lease,
+ * cancel flag), channel `<prefix>:{<id>}` (every appended event) and `<prefix>:{<id>}:cancel`.
+ */
+export class RedisStreamStore implements StreamStore {
+  readonly #redis: Redis & Commands;
+  readonly #hub: SubscriberHub;
+  readonly #prefix: string;
+  readonly #tuning: StoreTuning;
+  readonly #log: Logger;
+
+  constructor(options: RedisStoreOptions) {
+    const { redis, subscriber, prefix = 'spool', log, ...tuning } = options;
+    for (const [name, lua] of Object.entries(scriptNames)) {
+      redis.defineCommand(name, { numberOfKeys: 2, lua });
+    }
+    this.#redis = redis as Redis & Commands;
+    this.#hub = new SubscriberHub(subscriber, log);
+    this.#prefix = prefix;
+    this.#tuning = { ...defaultStoreTuning, ...tuning };
+    this.#log = log;
+  }
+
+  /** Channels this process's subscriber connection holds. */
+  get subscribedChannelCount(): number {
+    return this.#hub.channelCount;
+  }
+
+  channelOf(streamId: string): string {
+    return `${this.#prefix}:{${streamId}}`;
+  }
+
+  async create(streamId: string, options: CreateStreamOptions): Promise<StreamMeta> {
+    const epoch = randomUUID();
+    const ttlMs = this.#tuning.logTtlMs;
+    const created = await this.#call('spoolCreate', streamId, options.ownerId, epoch, options.leaseMs, ttlMs);
+    if (created === 0) throw new StreamExistsError(streamId);
+    return { ownerId: options.ownerId, epoch, status: 'running', length: 0 };
+  }
+
+  async append(streamId: string, body: StreamEventBody): Promise<StreamEvent> {
+    const valid = streamEventBodySchema.parse(body);
+    const terminal = isTerminalEvent(valid) ? '1' : '0';
+    const channel = this.channelOf(streamId);
+    const json = JSON.stringify(valid);
+    const index = await this.#call('spoolAppend', streamId, channel, json, terminal, this.#tuning.logTtlMs);
+    return { ...valid, index: Number(index) };
+  }
+
+  async renewLease(streamId: string): Promise<void> {
+    await this.#call('spoolRenewLease', streamId, this.#tuning.logTtlMs);
+  }
+
+  async meta(streamId: string): Promise<StreamMeta | null> {
+    const reply = (await this.#call('spoolMeta', streamId)) as [string, string, string, number, string] | null;
+    if (!reply) return null;
+    const [ownerId, epoch, status, length] = reply;
+    return { ownerId, epoch, status: status === 'ended' ? 'ended' : 'running', length };
+  }
+
+  read(streamId: string, options: ReadOptions): AsyncIterable<StreamEvent> {
+    const source: FollowSource = {
+      subscribe: (queue) =>
+        this.#hub.subscribe(this.channelOf(streamId), decodeEvent, {
+          message: (event) => queue.push(event),
+          resync: () => queue.resync(),
+        }),
+      readPage: (fromIndex, limit) => this.#readPage(streamId, fromIndex, limit),
+      endIfAbandoned: async () => {
+        await this.endIfAbandoned(streamId, generatorLostEvent);
+      },
+    };
+    return follow(source, { ...this.#tuning, streamId, fromIndex: options.fromIndex, signal: options.signal });
+  }
+
+  async requestCancel(streamId: string): Promise<void> {
+    await this.#call('spoolRequestCancel', streamId, `${this.channelOf(streamId)}:cancel`);
+  }
+
+  async whenCancelRequested(streamId: string, signal: AbortSignal): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const unsubscribe = await this.#hub.subscribe(`${this.channelOf(streamId)}:cancel`, (raw) => raw, {
+      message: () => resolve(),
+      resync: () => {
+        this.#cancelFlag(streamId).then(
+          (cancelled) => cancelled && resolve(),
+          (error: unknown) => this.#log.warn({ err: error, streamId }, 'cancel flag re-check failed after reconnect'),
+        );
+      },
+    });
+    signal.addEventListener('abort', () => resolve(), { once: true });
+    try {
+      // The flag closes the race with a cancel requested before the subscription was confirmed.
+      if (!signal.aborted && !(await this.#cancelFlag(streamId))) await promise;
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  async endIfAbandoned(streamId: string, body: StreamEventBody & { type: 'error' }): Promise<boolean> {
+    const valid = streamEventBodySchema.parse(body);
+    const ended = await this.#call(
+      'spoolEndIfAbandoned',
+      streamId,
+      this.channelOf(streamId),
+      JSON.stringify(valid),
+      this.#tuning.logTtlMs,
+    );
+    return ended === 1;
+  }
+
+  /** The connections belong to the caller; nothing else to release. */
+  async close(): Promise<void> {}
+
+  async #cancelFlag(streamId: string): Promise<boolean> {
+    const reply = (await this.#call('spoolMeta', streamId)) as [string, string, string, number, string] | null;
+    return reply?.[4] === '1';
+  }
+
+  async #readPage(streamId: string, fromIndex: number, limit: number): Promise<LogPage | null> {
+    const reply = (await this.#call('spoolReadPage', streamId, fromIndex, limit)) as [string, number, string[]] | null;
+    if (!reply) return null;
+    const [status, length, raws] = reply;
+    const events = raws.map((raw) => streamEventSchema.parse(JSON.parse(raw)));
+    return { events, length, ended: status === 'ended' };
+  }
+
+  async #call(command: keyof Commands, streamId: string, ...args: ScriptArg[]): Promise<unknown> {
+    const keys = [`${this.#prefix}:{${streamId}}:log`, `${this.#prefix}:{${streamId}}:meta`];
+    try {
+      return await this.#redis[command](...keys, ...args);
+    } catch (error) {
+      throw translateError(error, streamId);
+    }
+  }
+}
+
+/** Script refusals become typed errors; a reply error is a bug and stays as it is; anything else is the connection. */
+function translateError(error: unknown, streamId: string): Error {
+  if (!(error instanceof Error)) return new StoreUnavailableError(error);
+  if (error.message.includes('SPOOL_NOT_FOUND')) return new StreamNotFoundError(streamId);
+  if (error.message.includes('SPOOL_ENDED')) return new StreamEndedError(streamId);
+  if (error.name === 'ReplyError') return error;
+  return new StoreUnavailableError(error);
+}
+
+function decodeEvent(raw: string): StreamEvent | undefined {
+  try {
+    const parsed = streamEventSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined; // not JSON: the hub logs it and the readers resync from the log
+  }
+}

@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { StoreUnavailableError } from './errors.ts';
+
+export interface HubListener<T> {
+  message(value: T): void;
+  /** Messages may have been missed (the connection dropped): re-read whatever the channel stands for. */
+  resync(): void;
+}
+
+interface Channel<T> {
+  decode: (raw: string) => T | undefined;
+  listeners: Set<HubListener<T>>;
+  subscribed: Promise<void>;
+}
+
+/**
+ * The process's one Redis subscriber connection, fanned out to every local listener. Channels are
+ * reference-counted: the first listener SUBSCRIBEs, the last one UNSUBSCRIBEs. Each message is decoded
+ * once, whatever the number of listeners. After a reconnect it re-subscribes every channel, waits for
+ * Redis to confirm, then tells every listener to resync, because what was published in the gap is gone.
+ */
+export class SubscriberHub {
+  readonly #redis: Redis;
+  readonly #log: Logger;
+  // biome-ignore lint/suspicious/noExplicitAny: each channel keeps its own listener type
+  readonly #channels = new Map<string, Channel<any>>();
+  #wasReady = false;
+
+  constructor(redis: Redis, log: Logger) {
+    this.#redis = redis;
+    this.#log = log;
+    redis.on('message', (channel: string, raw: string) => this.#dispatch(channel, raw));
+    redis.on('ready', () => {
+      if (this.#wasReady) this.#resubscribeAll();
+      this.#wasReady = true;
+    });
+  }
+
+  /** Channels this process is subscribed to. */
+  get channelCount(): number {
+    return this.#channels.size;
+  }
+
+  /**
+   * Adds a listener; resolves once Redis has confirmed the channel's subscription. `decode` turns a raw
+   * message into a value (undefined: undecodable, the listeners resync); one decoder per channel.
+   */
+  async subscribe<T>(
+    channel: string,
+    decode: (raw: string) => T | undefined,
+    listener: HubListener<T>,
+  ): Promise<() => void> {
+    let entry: Channel<T> | undefined = this.#channels.get(channel);
+    if (!entry) {
+      const created: Channel<T> = { decode, listeners: new Set(), subscribed: this.#send('subscribe', channel) };
+      this.#channels.set(channel, created);
+      entry = created;
+    }
+    entry.listeners.add(listener);
+    try {
+      await entry.subscribed;
+    } catch (error) {
+      this.#release(channel, entry, listener);
+      throw new StoreUnavailableError(error);
+    }
+    const subscribed = entry;
+    return () => this.#release(channel, subscribed, listener);
+  }
+
+  #release<T>(channel: string, entry: Channel<T>, listener: HubListener<T>): void {
+    entry.listeners.delete(listener);
+    if (entry.listeners.size > 0 || this.#channels.get(channel) !== entry) return;
+    this.#channels.delete(channel);
+    this.#send('unsubscribe', channel).catch((error: unknown) => {
+      this.#log.warn({ err: error, channel }, 'unsubscribe failed; the channel is dropped with the connection');
+    });
+  }
+
+  async #send(command: 'subscribe' | 'unsubscribe', channel: string): Promise<void> {
+    await this.#redis[command](channel);
+  }
+
+  #dispatch(channel: string, raw: string): void {
+    const entry = this.#channels.get(channel);
+    if (!entry) return;
+    const value = entry.decode(raw);
+    if (value === undefined) {
+      this.#log.error({ channel, raw: raw.slice(0, 200) }, 'undecodable pub/sub message; readers resync from the log');
+      for (const listener of entry.listeners) listener.resync();
+      return;
+    }
+    for (const listener of entry.listeners) listener.message(value);
+  }
+
+  #resubscribeAll(): void {
+    const channels = [...this.#channels.keys()];
+    if (channels.length === 0) return;
+    this.#redis.subscribe(...channels).then(
+      () => {
+        for (const entry of this.#channels.values()) for (const listener of entry.listeners) listener.resync();
+      },
+      (error: unknown) => {
+        this.#log.error({ err: error }, 're-subscribe after reconnect failed; retrying on the next reconnect');
+      },
+    );
+  }
+}

@@ -1,0 +1,56 @@
+import type { StreamEvent, StreamEventBody } from '@spool/shared';
+
+export interface StreamMeta {
+  ownerId: string;
+  /** Set when the log is created; a log recreated under the same id gets another epoch. */
+  epoch: string;
+  status: 'running' | 'ended';
+  /** Events in the log: the next append gets this index. */
+  length: number;
+}
+
+export interface CreateStreamOptions {
+  ownerId: string;
+  /** How long the generator's lease lasts; every append and `renewLease` extends it by this much. */
+  leaseMs: number;
+}
+
+export interface ReadOptions {
+  /** First index to deliver. Must be <= the log's length, and < it once the stream has ended. */
+  fromIndex: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * An append-only log of events per stream, with one writer and any number of readers.
+ * Implementations: in-process (`memory.ts`) and Redis (`redis.ts`); one contract suite tests both.
+ */
+export interface StreamStore {
+  /** Creates an empty, running stream. Fails with `StreamExistsError` if the id is taken. */
+  create(streamId: string, options: CreateStreamOptions): Promise<StreamMeta>;
+  /**
+   * Appends one event, assigns its index, wakes the readers and renews the writer's lease, in one
+   * step. Fails with `StreamNotFoundError` if the log is gone and `StreamEndedError` after a terminal event.
+   */
+  append(streamId: string, body: StreamEventBody): Promise<StreamEvent>;
+  /** Extends the generator's lease without appending (while the model is silent). */
+  renewLease(streamId: string): Promise<void>;
+  /** The stream's metadata, or null if it does not exist (never created, or expired). */
+  meta(streamId: string): Promise<StreamMeta | null>;
+  /**
+   * Every event from `fromIndex` on, exactly once and in order, replayed from the log and then live,
+   * ending after the terminal event. Throws `StreamNotFoundError` or `IndexOutOfRangeError` before
+   * the first event. Releases everything it holds on return, throw or abort.
+   */
+  read(streamId: string, options: ReadOptions): AsyncIterable<StreamEvent>;
+  /** Asks the generator, wherever it runs, to stop. Fails like `append` if the stream is gone or ended. */
+  requestCancel(streamId: string): Promise<void>;
+  /** Resolves once a cancel is requested for the stream; settles never otherwise, until `signal` aborts. */
+  whenCancelRequested(streamId: string, signal: AbortSignal): Promise<void>;
+  /**
+   * If the stream has no terminal event and its lease has lapsed, appends `body` as its terminal event
+   * (once, whoever calls). Returns whether it did.
+   */
+  endIfAbandoned(streamId: string, body: StreamEventBody & { type: 'error' }): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/**
+ * Every Spool error code, in one place. A code names what went wrong; the tRPC error code
+ * (BAD_REQUEST, NOT_FOUND, ...) on a procedure error says which class of HTTP status it is.
+ */
+export const SpoolErrorCode = {
+  /** Input failed its schema. */
+  invalidInput: 'INVALID_INPUT',
+  /** No such stream, or not the caller's. */
+  streamNotFound: 'STREAM_NOT_FOUND',
+  /** The stream has already ended: it cannot be cancelled or appended to. */
+  streamEnded: 'STREAM_ENDED',
+  /** A resume index that the stream does not have. */
+  indexOutOfRange: 'INDEX_OUT_OF_RANGE',
+  /** The stream store (Redis) could not be reached. */
+  storeUnavailable: 'STORE_UNAVAILABLE',
+  /** The stream's log vanished while it was being written (e.g. Redis restarted without persistence). */
+  streamLost: 'STREAM_LOST',
+  /** The process generating the answer stopped renewing its lease: it died or was cut off. */
+  generatorLost: 'GENERATOR_LOST',
+  /** The server is shutting down and ended the generation. */
+  shuttingDown: 'SHUTTING_DOWN',
+  /** The model provider failed. */
+  providerError: 'PROVIDER_ERROR',
+  /** Anything else: a bug. */
+  internal: 'INTERNAL',
+} as const;
+
+export type SpoolErrorCode = (typeof SpoolErrorCode)[keyof typeof SpoolErrorCode];
+
+export const spoolErrorCodeSchema = z.enum(Object.values(SpoolErrorCode) as [SpoolErrorCode, ...SpoolErrorCode[]]);
+
+/** Codes after which trying again (resubscribing, resending) can succeed. */
+export const retryableErrorCodes: ReadonlySet<SpoolErrorCode> = new Set<SpoolErrorCode>([
+  SpoolErrorCode.storeUnavailable,
+  SpoolErrorCode.generatorLost,
+  SpoolErrorCode.shuttingDown,
+  SpoolErrorCode.providerError,
+]);
+
+export function isRetryableErrorCode(code: SpoolErrorCode): boolean {
+  return retryableErrorCodes.has(code);
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { spoolErrorCodeSchema } from './errors.ts';
+import { limits } from './limits.ts';
+
+/**
+ * The events of one stream. The store assigns `index` at append (0-based, contiguous), so the
+ * writer produces an event body (`StreamEventBody`) and every reader gets a full `StreamEvent`.
+ */
+
+const index = z.number().int().nonnegative();
+
+const startBody = z.object({
+  type: z.literal('start'),
+  streamId: z.string(),
+  conversationId: z.string(),
+  messageId: z.string(),
+  model: z.string(),
+});
+
+const tokenBody = z.object({
+  type: z.literal('token'),
+  text: z.string(),
+});
+
+const progressBody = z.object({
+  type: z.literal('progress'),
+  stage: z.string(),
+  /** 0..1 when the work knows how far it is. */
+  fraction: z.number().min(0).max(1).optional(),
+});
+
+const logBody = z.object({
+  type: z.literal('log'),
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  message: z.string().max(limits.maxMessageChars),
+});
+
+export const finishReasonSchema = z.enum(['stop', 'length', 'content_filter', 'tool_calls', 'cancelled']);
+export type FinishReason = z.infer<typeof finishReasonSchema>;
+
+export const usageSchema = z.object({
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+  totalTokens: z.number().int().nonnegative(),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+const doneBody = z.object({
+  type: z.literal('done'),
+  finishReason: finishReasonSchema,
+  usage: usageSchema.nullable(),
+});
+
+const errorBody = z.object({
+  type: z.literal('error'),
+  code: spoolErrorCodeSchema,
+  message: z.string().max(limits.maxMessageChars),
+  retryable: z.boolean(),
+});
+
+export const streamEventBodySchema = z.discriminatedUnion('type', [
+  startBody,
+  tokenBody,
+  progressBody,
+  logBody,
+  doneBody,
+  errorBody,
+]);
+export type StreamEventBody = z.infer<typeof streamEventBodySchema>;
+
+export const streamEventSchema = z.discriminatedUnion('type', [
+  startBody.extend({ index }),
+  tokenBody.extend({ index }),
+  progressBody.extend({ index }),
+  logBody.extend({ index }),
+  doneBody.extend({ index }),
+  errorBody.extend({ index }),
+]);
+export type StreamEvent = z.infer<typeof streamEventSchema>;
+export type StreamEventType = StreamEvent['type'];
+export type TerminalEvent = Extract<StreamEvent, { type: 'done' | 'error' }>;
+
+export const terminalEventTypes: ReadonlySet<StreamEventType> = new Set<StreamEventType>(['done', 'error']);
+
+export function isTerminalEvent(event: StreamEvent | StreamEventBody): event is TerminalEvent {
+  return terminalEventTypes.has(event.type);
+}
