@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { RedisStreamStore } from '../../src/store/redis.ts';
+import type { StoreTuning } from '../../src/store/tuning.ts';
+
+export const testRedisUrl = process.env.SPOOL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const testLog = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
+
+/** A key prefix no other test uses, so test files run in parallel against one Redis. */
+export function uniquePrefix(): string {
+  return `spooltest:${randomUUID()}`;
+}
+
+/** A Redis store as a server process has it: its own command and subscriber connections. */
+export async function openRedisStore(prefix: string, tuning: Partial<StoreTuning> = {}) {
+  const redis = new Redis(testRedisUrl, { lazyConnect: true });
+  const subscriber = new Redis(testRedisUrl, { lazyConnect: true });
+  await Promise.all([redis.connect(), subscriber.connect()]);
+  const store = new RedisStreamStore({ redis, subscriber, prefix, log: testLog, ...tuning });
+  return {
+    store,
+    redis,
+    async close() {
+      await store.close();
+      redis.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
