@@ -1,14 +1,8 @@
 import { SpoolErrorCode } from '@spool/shared';
+import { SpoolError } from '../errors.ts';
 
-/** Errors the stores throw; the tRPC layer maps each to a typed procedure error. */
-export class StoreError extends Error {
-  readonly code: SpoolErrorCode;
-  constructor(code: SpoolErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+/** Errors the stores throw. */
+export class StoreError extends SpoolError {}
 
 export class StreamNotFoundError extends StoreError {
   constructor(streamId: string) {

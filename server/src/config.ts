@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  PORT: int(0, 65_535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Unset: the in-process store of the embedded mode. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  SPOOL_REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w.-]+$/, 'letters, digits, _ . - only')
+    .default('spool'),
+  SPOOL_LOG_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3600),
+  SPOOL_LEASE_MS: int(500, 600_000).default(10_000),
+  SPOOL_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  SPOOL_DEMO_TOKENS: int(1, 100_000).default(60),
+  /** 0: as fast as the server can append. */
+  SPOOL_DEMO_TOKENS_PER_SECOND: int(0, 100_000).default(25),
+});
+
+export interface SpoolConfig {
+  port: number;
+  host: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  logTtlMs: number;
+  leaseMs: number;
+  shutdownGraceMs: number;
+  demo: { tokens: number; tokensPerSecond: number };
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the configuration from the environment; a bad value throws one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    const value = env[name] === undefined ? '' : ` (got ${JSON.stringify(env[name])})`;
+    throw new ConfigError(`invalid configuration: ${name}: ${issue?.message ?? 'invalid'}${value}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.SPOOL_REDIS_PREFIX,
+    logTtlMs: e.SPOOL_LOG_TTL_SECONDS * 1000,
+    leaseMs: e.SPOOL_LEASE_MS,
+    shutdownGraceMs: e.SPOOL_SHUTDOWN_GRACE_MS,
+    demo: { tokens: e.SPOOL_DEMO_TOKENS, tokensPerSecond: e.SPOOL_DEMO_TOKENS_PER_SECOND },
+  };
+}

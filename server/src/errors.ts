@@ -1,0 +1,32 @@
+import { SpoolErrorCode } from '@spool/shared';
+import { TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+
+/** An error with a Spool code; the tRPC layer turns it into a typed procedure error. */
+export class SpoolError extends Error {
+  readonly code: SpoolErrorCode;
+  constructor(code: SpoolErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+const trpcCodeOf: Partial<Record<SpoolErrorCode, TRPC_ERROR_CODE_KEY>> = {
+  [SpoolErrorCode.invalidInput]: 'BAD_REQUEST',
+  [SpoolErrorCode.indexOutOfRange]: 'BAD_REQUEST',
+  [SpoolErrorCode.streamNotFound]: 'NOT_FOUND',
+  [SpoolErrorCode.streamEnded]: 'CONFLICT',
+  [SpoolErrorCode.streamLost]: 'NOT_FOUND',
+  [SpoolErrorCode.storeUnavailable]: 'SERVICE_UNAVAILABLE',
+};
+
+/** A typed procedure error for anything a procedure throws; Spool's own errors keep their message. */
+export function toTRPCError(error: unknown): TRPCError {
+  if (error instanceof TRPCError) return error;
+  if (error instanceof SpoolError) {
+    const code = trpcCodeOf[error.code] ?? 'INTERNAL_SERVER_ERROR';
+    return new TRPCError({ code, message: error.message, cause: error });
+  }
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
+}

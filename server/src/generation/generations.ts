@@ -1,0 +1,65 @@
+import type { Logger } from 'pino';
+import type { StreamStore } from '../store/types.ts';
+import { type GenerationDeps, type GenerationJob, runGeneration, type StopReason } from './run-generation.ts';
+
+interface Running {
+  stop: AbortController;
+  finished: Promise<void>;
+}
+
+/**
+ * The generations running in this process. Each also watches for a cancel request, which may come
+ * through any server instance, and stops when it arrives.
+ */
+export class Generations {
+  readonly #deps: GenerationDeps;
+  readonly #running = new Map<string, Running>();
+
+  constructor(deps: GenerationDeps) {
+    this.#deps = deps;
+  }
+
+  get size(): number {
+    return this.#running.size;
+  }
+
+  /** Starts a generation and returns at once; the stream must already exist. */
+  start(job: GenerationJob): void {
+    const stop = new AbortController();
+    const finished = this.#run(job, stop);
+    this.#running.set(job.streamId, { stop, finished });
+  }
+
+  /** Waits up to `graceMs` for running generations, then stops the rest with a retryable error. */
+  async shutdown(graceMs: number): Promise<void> {
+    const all = () => Promise.all([...this.#running.values()].map((running) => running.finished));
+    const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([all(), timer]);
+    for (const running of this.#running.values()) running.stop.abort('shutdown' satisfies StopReason);
+    await all();
+  }
+
+  async #run(job: GenerationJob, stop: AbortController): Promise<void> {
+    const watchEnded = new AbortController();
+    watchCancel(this.#deps.store, job.streamId, watchEnded.signal, this.#deps.log).then((cancelled) => {
+      if (cancelled) stop.abort('cancelled' satisfies StopReason);
+    });
+    try {
+      await runGeneration(job, this.#deps, stop.signal);
+    } finally {
+      watchEnded.abort();
+      this.#running.delete(job.streamId);
+    }
+  }
+}
+
+/** True once a cancel is requested; false when `signal` ends the watch first or the watch fails. */
+async function watchCancel(store: StreamStore, streamId: string, signal: AbortSignal, log: Logger): Promise<boolean> {
+  try {
+    await store.whenCancelRequested(streamId, signal);
+    return !signal.aborted;
+  } catch (error) {
+    log.error({ err: error, streamId }, 'cannot watch for cancel requests; this generation can only end by itself');
+    return false;
+  }
+}

@@ -1,0 +1,35 @@
+import { startSpool } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+
+/** `npm start`: configuration from the environment, embedded defaults for whatever is unset. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const spool = await startSpool(config, { log });
+  const mode = spool.storeKind === 'redis' ? 'Redis stream log' : 'in-process stream log (embedded mode)';
+  process.stdout.write(`Spool is listening on ${spool.url} (HTTP, SSE and WebSocket) with the ${mode}.\n`);
+  process.stdout.write('Try it: npm run chat -- "hello"\n');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    spool.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof ConfigError ? error.message : `failed to start: ${String(error)}`;
+  process.stderr.write(`spool: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+import http from 'node:http';
+import type { AnyRouter } from '@trpc/server';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { Logger } from 'pino';
+import type { SpoolContext } from '../trpc/init.ts';
+
+export const trpcPath = '/trpc';
+
+export interface HttpTransportOptions {
+  router: AnyRouter;
+  createContext: () => SpoolContext;
+  log: Logger;
+}
+
+/**
+ * Queries, mutations and SSE subscriptions (for `httpSubscriptionLink`) under `/trpc`, plus `/healthz`.
+ * The WebSocket transport shares this server's port (see `ws.ts`).
+ */
+export function createHttpServer(options: HttpTransportOptions): http.Server {
+  const trpc = createHTTPHandler({
+    router: options.router,
+    basePath: `${trpcPath}/`,
+    createContext: options.createContext,
+    onError: ({ error, path, type }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') options.log.error({ err: error, path, type }, 'procedure failed');
+    },
+  });
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path?.startsWith(`${trpcPath}/`)) {
+      // Proxies such as nginx buffer responses; SSE must reach the client event by event.
+      res.setHeader('X-Accel-Buffering', 'no');
+      trpc(req, res);
+    } else if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+}

@@ -1,0 +1,55 @@
+import type http from 'node:http';
+import type { AnyRouter } from '@trpc/server';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { SpoolContext } from '../trpc/init.ts';
+import { trpcPath } from './http.ts';
+
+export interface WsTransportOptions {
+  server: http.Server;
+  router: AnyRouter;
+  createContext: () => SpoolContext;
+  log: Logger;
+  /** Largest message a client may send. */
+  maxPayloadBytes: number;
+}
+
+export interface WsTransport {
+  /** Closes every socket at once, as a network failure would: the clients reconnect and resume. */
+  dropConnections(): void;
+  /** Tells clients to reconnect (to another instance), then closes. */
+  close(): Promise<void>;
+}
+
+/** tRPC over WebSocket on the HTTP server's port, upgraded at `/trpc`, with keep-alive pings. */
+export function attachWebSocket(options: WsTransportOptions): WsTransport {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  const handler = applyWSSHandler({
+    wss,
+    router: options.router,
+    createContext: options.createContext,
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+    onError: ({ error, path, type }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') options.log.error({ err: error, path, type }, 'procedure failed');
+    },
+  });
+  options.server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== trpcPath && path !== `${trpcPath}/`) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  return {
+    dropConnections() {
+      for (const client of wss.clients) client.terminate();
+    },
+    close() {
+      handler.broadcastReconnectNotification();
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      return new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}

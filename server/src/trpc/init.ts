@@ -1,0 +1,30 @@
+import { SpoolErrorCode } from '@spool/shared';
+import { initTRPC, type TRPCError } from '@trpc/server';
+import { SpoolError } from '../errors.ts';
+
+export interface SpoolContext {
+  /** Who is calling. Until authentication lands, every caller is the one local user. */
+  userId: string;
+}
+
+/**
+ * tRPC for Spool: every error carries a Spool code in `data.spoolCode`, so clients branch on
+ * `STREAM_NOT_FOUND` or `INDEX_OUT_OF_RANGE` rather than on message text.
+ */
+export const t = initTRPC.context<SpoolContext>().create({
+  sse: {
+    // Pings keep proxies from closing a quiet stream; a client that hears nothing for longer reconnects.
+    ping: { enabled: true, intervalMs: 10_000 },
+    client: { reconnectAfterInactivityMs: 25_000 },
+  },
+  errorFormatter({ shape, error }) {
+    return { ...shape, data: { ...shape.data, spoolCode: spoolCodeOf(error) } };
+  },
+});
+
+/** A Spool error's own code; otherwise a request tRPC refused is invalid input, and the rest is ours. */
+function spoolCodeOf(error: TRPCError): SpoolErrorCode {
+  if (error.cause instanceof SpoolError) return error.cause.code;
+  if (error.code === 'INTERNAL_SERVER_ERROR') return SpoolErrorCode.internal;
+  return SpoolErrorCode.invalidInput;
+}
