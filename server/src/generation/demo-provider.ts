@@ -7,7 +7,7 @@ const script = (
   'This answer comes from the built-in demo model, so that Spool streams without an API key. ' +
   'Each token you see was appended to an ordered log, then pushed to every watcher over WebSocket or SSE. ' +
   'Drop the connection and come back, on this server or another one: the stream resumes at the exact ' +
-  'event where it stopped, with nothing lost and nothing twice.'
+  'event where it stopped, with nothing lost and nothing twice. '
 ).split(/(?<= )/);
 
 export interface DemoOptions {
