@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { limits } from '@spool/shared';
+import { describe, expect, it } from 'vitest';
+import { connect, watch } from '../helpers/clients.ts';
+import { uniquePrefix } from '../helpers/redis.ts';
+import { startTestServer } from '../helpers/server.ts';
+
+describe.each(['ws', 'sse'] as const)('bad input over %s gets a typed error and the server goes on', (transport) => {
+  it('answers each bad request with its own typed error, then serves a good one', async () => {
+    const server = await startTestServer({ redisPrefix: uniquePrefix(), demoTokens: 5 });
+    const client = connect(server.url, transport);
+    const finished = await client.sendMessage.mutate({ content: 'done soon' });
+    await watch(client, { streamId: finished.streamId });
+    const unknown = randomUUID();
+
+    const cases: [string, () => Promise<unknown>, { code: string; spoolCode: string }][] = [
+      ['empty content', () => client.sendMessage.mutate({ content: '   ' }), badRequest],
+      [
+        'oversized content',
+        () => client.sendMessage.mutate({ content: 'x'.repeat(limits.maxContentChars + 1) }),
+        badRequest,
+      ],
+      ['unknown model', () => client.sendMessage.mutate({ content: 'hi', model: 'gpt-nope' }), badRequest],
+      [
+        'malformed conversation id',
+        () => client.sendMessage.mutate({ content: 'hi', conversationId: 'nope' }),
+        badRequest,
+      ],
+      // biome-ignore lint/suspicious/noExplicitAny: a client that ignores the types
+      ['malformed input', () => client.sendMessage.mutate({ text: 'hi' } as any), badRequest],
+      ['malformed stream id', () => watch(client, { streamId: 'not-a-uuid' }), badRequest],
+      ['negative fromIndex', () => watch(client, { streamId: finished.streamId, fromIndex: -1 }), badRequest],
+      ['fractional fromIndex', () => watch(client, { streamId: finished.streamId, fromIndex: 1.5 }), badRequest],
+      ['malformed lastEventId', () => watch(client, { streamId: finished.streamId, lastEventId: 'x' }), badRequest],
+      ['fromIndex past the end', () => watch(client, { streamId: finished.streamId, fromIndex: 7 }), outOfRange],
+      ['unknown stream', () => watch(client, { streamId: unknown }), notFound],
+      ['cancel of an unknown stream', () => client.cancelStream.mutate({ streamId: unknown }), notFound],
+      ['cancel of a finished stream', () => client.cancelStream.mutate({ streamId: finished.streamId }), ended],
+    ];
+    for (const [name, call, expected] of cases) {
+      await expect(call(), name).rejects.toMatchObject({ data: expected });
+    }
+
+    const again = await client.sendMessage.mutate({ content: 'still serving' });
+    expect((await watch(client, { streamId: again.streamId })).at(-1)?.type).toBe('done');
+  });
+});
+
+const badRequest = { code: 'BAD_REQUEST', spoolCode: 'INVALID_INPUT' };
+const outOfRange = { code: 'BAD_REQUEST', spoolCode: 'INDEX_OUT_OF_RANGE' };
+const notFound = { code: 'NOT_FOUND', spoolCode: 'STREAM_NOT_FOUND' };
+const ended = { code: 'CONFLICT', spoolCode: 'STREAM_ENDED' };

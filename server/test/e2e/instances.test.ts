@@ -1,0 +1,64 @@
+import type { StreamEvent } from '@spool/shared';
+import { describe, expect, it } from 'vitest';
+import { connect, range, watch } from '../helpers/clients.ts';
+import { uniquePrefix } from '../helpers/redis.ts';
+import { startTestServer } from '../helpers/server.ts';
+
+describe('two server instances sharing Redis', () => {
+  it('streams an answer started on A to a watcher on B, who drops and resumes on A', async () => {
+    const prefix = uniquePrefix();
+    const options = { redisPrefix: prefix, demoTokens: 60, demoTokensPerSecond: 200 };
+    const [a, b] = await Promise.all([startTestServer(options), startTestServer(options)]);
+    const onA = connect(a.url, 'ws');
+    const onB = connect(b.url, 'sse');
+    const sent = await onA.sendMessage.mutate({ content: 'across instances' });
+
+    const leaving = new AbortController();
+    const fromB: StreamEvent[] = [];
+    await watch(
+      onB,
+      { streamId: sent.streamId },
+      {
+        signal: leaving.signal,
+        onEvent: (event) => {
+          fromB.push(event);
+          if (event.index === 10) leaving.abort();
+        },
+      },
+    ).catch((error: unknown) => {
+      if (!leaving.signal.aborted) throw error;
+    });
+    const last = fromB.at(-1)?.index ?? -1;
+    const fromA = await watch(onA, { streamId: sent.streamId, lastEventId: String(last) });
+
+    expect([...fromB, ...fromA].map((event) => event.index)).toEqual(range(0, 61));
+    expect(fromA.at(-1)?.type).toBe('done');
+    expect(a.generations.size).toBe(0);
+  });
+
+  it('cancels on B a generation running on A', async () => {
+    const prefix = uniquePrefix();
+    const options = { redisPrefix: prefix, demoTokens: 1_000, demoTokensPerSecond: 100 };
+    const [a, b] = await Promise.all([startTestServer(options), startTestServer(options)]);
+    const onA = connect(a.url, 'ws');
+    const onB = connect(b.url, 'ws');
+    const sent = await onA.sendMessage.mutate({ content: 'stop me' });
+    const watching = watch(
+      onA,
+      { streamId: sent.streamId },
+      {
+        onEvent: (event) => {
+          if (event.index === 3) onB.cancelStream.mutate({ streamId: sent.streamId });
+        },
+      },
+    );
+    const events = await watching;
+    expect(events.at(-1)).toMatchObject({ type: 'done', finishReason: 'cancelled' });
+    expect(events.length).toBeLessThan(100);
+    expect(events.map((event) => event.index)).toEqual(range(0, events.length - 1));
+    await expect(onB.cancelStream.mutate({ streamId: sent.streamId })).rejects.toMatchObject({
+      data: { code: 'CONFLICT', spoolCode: 'STREAM_ENDED' },
+    });
+    expect(a.generations.size).toBe(0);
+  });
+});

@@ -1,0 +1,62 @@
+import type { StreamEvent, StreamInput } from '@spool/shared';
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  type TRPCClient,
+  wsLink,
+} from '@trpc/client';
+import { EventSource } from 'eventsource';
+import { expect, onTestFinished } from 'vitest';
+import type { AppRouter } from '../../src/trpc/router.ts';
+
+export type Transport = 'ws' | 'sse';
+export type TestClient = TRPCClient<AppRouter>;
+
+/** A real tRPC client over WebSocket (everything on one socket, reconnecting fast) or SSE + HTTP. */
+export function connect(url: string, transport: Transport): TestClient {
+  if (transport === 'ws') {
+    const ws = createWSClient({ url: url.replace(/^http/, 'ws'), retryDelayMs: () => 20 });
+    onTestFinished(() => ws.close());
+    return createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });
+  }
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink<AppRouter, typeof EventSource>({ url, EventSource }),
+        false: httpBatchLink({ url }),
+      }),
+    ],
+  });
+}
+
+export interface WatchOptions {
+  signal?: AbortSignal;
+  /** Called with each event as it arrives. */
+  onEvent?: (event: StreamEvent) => void;
+}
+
+/** Subscribes to `stream` and collects the events until the terminal one (or the abort). */
+export async function watch(
+  client: TestClient,
+  input: StreamInput,
+  options: WatchOptions = {},
+): Promise<StreamEvent[]> {
+  const events: StreamEvent[] = [];
+  const subscription = client.stream.subscribe(input, { signal: options.signal });
+  for await (const tracked of subscription) {
+    expect(tracked.id).toBe(String(tracked.data.index));
+    events.push(tracked.data);
+    options.onEvent?.(tracked.data);
+    if (tracked.data.type === 'done' || tracked.data.type === 'error') break;
+  }
+  return events;
+}
+
+/** Indexes `from..to` inclusive. */
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}

@@ -1,0 +1,29 @@
+import { onTestFinished } from 'vitest';
+import { type SpoolServer, startSpool } from '../../src/app.ts';
+import { loadConfig, type SpoolConfig } from '../../src/config.ts';
+import { testLog, testRedisUrl } from './redis.ts';
+
+export interface TestServerOptions {
+  /** Set: the Redis store under this key prefix. Unset: the in-process store. */
+  redisPrefix?: string;
+  demoTokens?: number;
+  demoTokensPerSecond?: number;
+  leaseMs?: number;
+}
+
+/** A real Spool server on port 0, closed when the test finishes. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<SpoolServer> {
+  const base = loadConfig({});
+  const config: SpoolConfig = {
+    ...base,
+    port: 0,
+    redisUrl: options.redisPrefix ? testRedisUrl : undefined,
+    redisPrefix: options.redisPrefix ?? base.redisPrefix,
+    leaseMs: options.leaseMs ?? base.leaseMs,
+    shutdownGraceMs: 0,
+    demo: { tokens: options.demoTokens ?? 20, tokensPerSecond: options.demoTokensPerSecond ?? 0 },
+  };
+  const server = await startSpool(config, { log: testLog });
+  onTestFinished(() => server.close());
+  return server;
+}
