@@ -19,30 +19,34 @@ export interface OpenedStore {
 }
 
 /**
- * The store the configuration asks for. Redis gets two connections: commands (auto-pipelined, failing
- * fast while disconnected instead of queueing) and the one shared subscriber.
+ * A connection as the Redis store needs it: failing fast while disconnected instead of queueing,
+ * reconnecting by itself; the subscriber re-subscribes through `SubscriberHub`, which knows when it is done.
  */
+export async function connectRedis(url: string, role: 'commands' | 'subscriber', log: Logger): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    enableAutoPipelining: role === 'commands',
+    autoResubscribe: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    connectionName: `spool-${role}`,
+  });
+  redis.on('error', (error) => log.warn({ err: error, role }, 'redis connection error'));
+  await redis.connect();
+  return redis;
+}
+
+/** The store the configuration asks for; Redis gets two connections, commands and the one shared subscriber. */
 export async function openStore(options: OpenStoreOptions): Promise<OpenedStore> {
   if (!options.redisUrl) {
     const store = new MemoryStreamStore({ logTtlMs: options.logTtlMs });
     return { store, kind: 'memory', close: () => store.close() };
   }
-  const connect = (role: string) => {
-    const redis = new Redis(options.redisUrl as string, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      enableAutoPipelining: role === 'commands',
-      autoResubscribe: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-      connectionName: `spool-${role}`,
-    });
-    redis.on('error', (error) => options.log.warn({ err: error, role }, 'redis connection error'));
-    return redis;
-  };
-  const redis = connect('commands');
-  const subscriber = connect('subscriber');
-  await Promise.all([redis.connect(), subscriber.connect()]);
+  const [redis, subscriber] = await Promise.all([
+    connectRedis(options.redisUrl, 'commands', options.log),
+    connectRedis(options.redisUrl, 'subscriber', options.log),
+  ]);
   const store = new RedisStreamStore({
     redis,
     subscriber,

@@ -73,6 +73,11 @@ export class RedisStreamStore implements StreamStore {
     return this.#hub.channelCount;
   }
 
+  /** Local listeners (readers and cancel watchers) on those channels. */
+  get liveListenerCount(): number {
+    return this.#hub.listenerCount;
+  }
+
   channelOf(streamId: string): string {
     return `${this.#prefix}:{${streamId}}`;
   }

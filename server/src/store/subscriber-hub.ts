@@ -25,21 +25,25 @@ export class SubscriberHub {
   readonly #log: Logger;
   // biome-ignore lint/suspicious/noExplicitAny: each channel keeps its own listener type
   readonly #channels = new Map<string, Channel<any>>();
-  #wasReady = false;
 
   constructor(redis: Redis, log: Logger) {
     this.#redis = redis;
     this.#log = log;
     redis.on('message', (channel: string, raw: string) => this.#dispatch(channel, raw));
-    redis.on('ready', () => {
-      if (this.#wasReady) this.#resubscribeAll();
-      this.#wasReady = true;
-    });
+    // On the first connect there is nothing to re-subscribe; on every later one, all of it.
+    redis.on('ready', () => this.#resubscribeAll());
   }
 
   /** Channels this process is subscribed to. */
   get channelCount(): number {
     return this.#channels.size;
+  }
+
+  /** Local listeners across all channels. */
+  get listenerCount(): number {
+    let count = 0;
+    for (const entry of this.#channels.values()) count += entry.listeners.size;
+    return count;
   }
 
   /**

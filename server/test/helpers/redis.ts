@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { connectRedis } from '../../src/store/open-store.ts';
 import { RedisStreamStore } from '../../src/store/redis.ts';
 import type { StoreTuning } from '../../src/store/tuning.ts';
 
@@ -14,13 +14,15 @@ export function uniquePrefix(): string {
 
 /** A Redis store as a server process has it: its own command and subscriber connections. */
 export async function openRedisStore(prefix: string, tuning: Partial<StoreTuning> = {}) {
-  const redis = new Redis(testRedisUrl, { lazyConnect: true });
-  const subscriber = new Redis(testRedisUrl, { lazyConnect: true });
-  await Promise.all([redis.connect(), subscriber.connect()]);
+  const [redis, subscriber] = await Promise.all([
+    connectRedis(testRedisUrl, 'commands', testLog),
+    connectRedis(testRedisUrl, 'subscriber', testLog),
+  ]);
   const store = new RedisStreamStore({ redis, subscriber, prefix, log: testLog, ...tuning });
   return {
     store,
     redis,
+    subscriber,
     async close() {
       await store.close();
       redis.disconnect();

@@ -1,0 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+describe('configuration', () => {
+  it('starts on embedded defaults when nothing is set', () => {
+    expect(loadConfig({})).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      redisUrl: undefined,
+      logTtlMs: 3_600_000,
+    });
+  });
+
+  it('reads every variable it is given', () => {
+    const config = loadConfig({ PORT: '8080', REDIS_URL: 'redis://cache:6379/2', SPOOL_LOG_TTL_SECONDS: '60' });
+    expect(config).toMatchObject({ port: 8080, redisUrl: 'redis://cache:6379/2', logTtlMs: 60_000 });
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['REDIS_URL', 'http://not-redis'],
+    ['SPOOL_DEMO_TOKENS_PER_SECOND', '-1'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses %s=%s in one line naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: .*"${value}"`));
+  });
+
+  it('stops the process with that one line and a non-zero exit code', () => {
+    const result = spawnSync(process.execPath, ['server/src/main.ts'], {
+      env: { ...process.env, PORT: 'eighty' },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^spool: invalid configuration: PORT: .*"eighty"/),
+    ]);
+  });
+});
