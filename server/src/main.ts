@@ -9,7 +9,8 @@ async function main(): Promise<void> {
   const spool = await startSpool(config, { log });
   const mode = spool.storeKind === 'redis' ? 'Redis stream log' : 'in-process stream log (embedded mode)';
   process.stdout.write(`Spool is listening on ${spool.url} (HTTP, SSE and WebSocket) with the ${mode}.\n`);
-  process.stdout.write('Try it: npm run chat -- "hello"\n');
+  const urlFlag = spool.url === 'http://127.0.0.1:3000/trpc' ? '' : ` --url ${spool.url}`;
+  process.stdout.write(`Try it: npm run chat --${urlFlag} "hello"\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

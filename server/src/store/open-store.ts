@@ -32,7 +32,18 @@ export async function connectRedis(url: string, role: 'commands' | 'subscriber',
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
     connectionName: `spool-${role}`,
   });
-  redis.on('error', (error) => log.warn({ err: error, role }, 'redis connection error'));
+  // Log the transitions, not every failed reconnect attempt.
+  let healthy = true;
+  redis.on('error', (error) => {
+    if (!healthy) return;
+    healthy = false;
+    log.error({ err: error, role }, 'redis connection lost; requests fail until it is back');
+  });
+  redis.on('ready', () => {
+    if (healthy) return;
+    healthy = true;
+    log.warn({ role }, 'redis connection restored');
+  });
   await redis.connect();
   return redis;
 }
@@ -59,7 +70,13 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
     kind: 'redis',
     async close() {
       await store.close();
-      await Promise.all([redis.quit(), subscriber.quit()]);
+      await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
     },
   };
+}
+
+/** QUIT when connected, so pending replies arrive; when not, there is nothing to wait for. */
+async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit();
+  else redis.disconnect();
 }

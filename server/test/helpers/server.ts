@@ -6,6 +6,8 @@ import { testLog, testRedisUrl } from './redis.ts';
 export interface TestServerOptions {
   /** Set: the Redis store under this key prefix. Unset: the in-process store. */
   redisPrefix?: string;
+  /** The Redis to use with `redisPrefix`; default the shared one. */
+  redisUrl?: string;
   demoTokens?: number;
   demoTokensPerSecond?: number;
   leaseMs?: number;
@@ -17,7 +19,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config: SpoolConfig = {
     ...base,
     port: 0,
-    redisUrl: options.redisPrefix ? testRedisUrl : undefined,
+    redisUrl: options.redisPrefix ? (options.redisUrl ?? testRedisUrl) : undefined,
     redisPrefix: options.redisPrefix ?? base.redisPrefix,
     leaseMs: options.leaseMs ?? base.leaseMs,
     shutdownGraceMs: 0,

@@ -1,0 +1,50 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { Redis } from 'ioredis';
+import { expect, onTestFinished, vi } from 'vitest';
+
+/** A free TCP port on loopback, as the OS hands it out. */
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  return port;
+}
+
+/**
+ * A redis-server of the test's own, which it may kill and restart (never the shared one).
+ * Stopped when the test finishes.
+ */
+export async function startOwnRedis() {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    const probe = new Redis(port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    await vi.waitFor(
+      async () => {
+        await probe.connect().catch(() => undefined);
+        expect(await probe.ping()).toBe('PONG');
+      },
+      { timeout: 5_000, interval: 50 },
+    );
+    probe.disconnect();
+  };
+  const stop = async () => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  onTestFinished(stop);
+  return { url: `redis://127.0.0.1:${port}`, start, stop };
+}
