@@ -11,8 +11,8 @@ import { attachWebSocket } from './transports/ws.ts';
 import type { SpoolContext } from './trpc/init.ts';
 import { createSpoolRouter } from './trpc/router.ts';
 
-/** Largest WebSocket message a client may send: a maximal message plus JSON-RPC framing. */
-const maxPayloadBytes = 256 * 1024;
+/** Largest request a client may send (HTTP body or WebSocket message): a maximal message, escaped, plus framing. */
+const maxRequestBytes = 256 * 1024;
 
 export interface SpoolServer {
   /** `http://host:port/trpc`, for HTTP, SSE and (as ws://) WebSocket clients. */
@@ -41,8 +41,8 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
   const router = createSpoolRouter({ store: opened.store, generations, provider, leaseMs: config.leaseMs });
   const createContext = (): SpoolContext => ({ userId: 'local' });
 
-  const server = createHttpServer({ router, createContext, log });
-  const ws = attachWebSocket({ server, router, createContext, log, maxPayloadBytes });
+  const server = createHttpServer({ router, createContext, log, maxBodyBytes: maxRequestBytes });
+  const ws = attachWebSocket({ server, router, createContext, log, maxPayloadBytes: maxRequestBytes });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

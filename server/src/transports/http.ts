@@ -10,6 +10,8 @@ export interface HttpTransportOptions {
   router: AnyRouter;
   createContext: () => SpoolContext;
   log: Logger;
+  /** Largest request body a client may send. */
+  maxBodyBytes: number;
 }
 
 /**
@@ -21,6 +23,7 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
     router: options.router,
     basePath: `${trpcPath}/`,
     createContext: options.createContext,
+    maxBodySize: options.maxBodyBytes,
     onError: ({ error, path, type }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') options.log.error({ err: error, path, type }, 'procedure failed');
     },

@@ -31,7 +31,10 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
     createContext: options.createContext,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError: ({ error, path, type }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') options.log.error({ err: error, path, type }, 'procedure failed');
+      // 'unknown': the connection itself failed, e.g. a message over maxPayload; the socket is closed.
+      if (type === 'unknown') options.log.warn({ err: error.cause ?? error }, 'websocket connection refused a message');
+      else if (error.code === 'INTERNAL_SERVER_ERROR')
+        options.log.error({ err: error, path, type }, 'procedure failed');
     },
   });
   options.server.on('upgrade', (req, socket, head) => {

@@ -44,6 +44,21 @@ describe.each(['ws', 'sse'] as const)('bad input over %s gets a typed error and 
     const again = await client.sendMessage.mutate({ content: 'still serving' });
     expect((await watch(client, { streamId: again.streamId })).at(-1)?.type).toBe('done');
   });
+
+  it('refuses a request larger than the limit, then serves the next one', async () => {
+    const server = await startTestServer({ demoTokens: 3 });
+    const client = connect(server.url, transport);
+    const huge = client.sendMessage.mutate({ content: 'x'.repeat(300_000) });
+    if (transport === 'sse') {
+      await expect(huge).rejects.toMatchObject({ data: { code: 'PAYLOAD_TOO_LARGE', spoolCode: 'INVALID_INPUT' } });
+    } else {
+      // The server cannot answer a WebSocket message it refused to read: it closes the socket, and
+      // the client's request fails while the client reconnects.
+      await expect(huge).rejects.toThrow();
+    }
+    const sent = await client.sendMessage.mutate({ content: 'next' });
+    expect((await watch(client, { streamId: sent.streamId })).at(-1)?.type).toBe('done');
+  });
 });
 
 const badRequest = { code: 'BAD_REQUEST', spoolCode: 'INVALID_INPUT' };
