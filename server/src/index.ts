@@ -1,5 +1,11 @@
 export { type SpoolServer, type StartOptions, startSpool } from './app.ts';
 export { loadConfig, type SpoolConfig } from './config.ts';
-export type { ModelProvider, ProviderChunk } from './generation/provider.ts';
-export type { StreamStore } from './store/types.ts';
+export { DemoProvider, demoModel } from './generation/demo-provider.ts';
+export { Generations } from './generation/generations.ts';
+export type { ChatMessage, GenerationRequest, ModelProvider, ProviderChunk } from './generation/provider.ts';
+export { MemoryStreamStore } from './store/memory.ts';
+export { type OpenedStore, openStore } from './store/open-store.ts';
+export { RedisStreamStore } from './store/redis.ts';
+export type { StreamMeta, StreamStore } from './store/types.ts';
+export { type SpoolContext, spoolErrorFormatter } from './trpc/init.ts';
 export { type AppRouter, createSpoolRouter, type RouterDeps } from './trpc/router.ts';

@@ -17,10 +17,19 @@ export const t = initTRPC.context<SpoolContext>().create({
     ping: { enabled: true, intervalMs: 10_000 },
     client: { reconnectAfterInactivityMs: 25_000 },
   },
-  errorFormatter({ shape, error }) {
-    return { ...shape, data: { ...shape.data, spoolCode: spoolCodeOf(error) } };
-  },
+  errorFormatter: spoolErrorFormatter,
 });
+
+/** Adds `data.spoolCode`; an app that mounts Spool's router in its own passes this to its `initTRPC.create()`. */
+export function spoolErrorFormatter<TShape extends { data: object }>({
+  shape,
+  error,
+}: {
+  shape: TShape;
+  error: TRPCError;
+}) {
+  return { ...shape, data: { ...shape.data, spoolCode: spoolCodeOf(error) } };
+}
 
 /** A Spool error's own code; otherwise a request tRPC refused is invalid input, and the rest is ours. */
 function spoolCodeOf(error: TRPCError): SpoolErrorCode {
