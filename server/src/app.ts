@@ -42,7 +42,14 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
   const createContext = (): SpoolContext => ({ userId: 'local' });
 
   const server = createHttpServer({ router, createContext, log, maxBodyBytes: maxRequestBytes });
-  const ws = attachWebSocket({ server, router, createContext, log, maxPayloadBytes: maxRequestBytes });
+  const ws = attachWebSocket({
+    server,
+    router,
+    createContext,
+    log,
+    maxPayloadBytes: maxRequestBytes,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

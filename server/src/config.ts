@@ -15,6 +15,7 @@ const envSchema = z.object({
   SPOOL_LOG_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3600),
   SPOOL_LEASE_MS: int(500, 600_000).default(10_000),
   SPOOL_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  SPOOL_WS_MAX_BUFFERED_BYTES: int(1024, 1 << 30).default(1 << 20),
   SPOOL_DEMO_TOKENS: int(1, 100_000).default(60),
   /** 0: as fast as the server can append. */
   SPOOL_DEMO_TOKENS_PER_SECOND: int(0, 100_000).default(25),
@@ -29,6 +30,8 @@ export interface SpoolConfig {
   logTtlMs: number;
   leaseMs: number;
   shutdownGraceMs: number;
+  /** Bytes a WebSocket may have waiting to be sent before its subscriptions pause. */
+  wsMaxBufferedBytes: number;
   demo: { tokens: number; tokensPerSecond: number };
 }
 
@@ -53,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     logTtlMs: e.SPOOL_LOG_TTL_SECONDS * 1000,
     leaseMs: e.SPOOL_LEASE_MS,
     shutdownGraceMs: e.SPOOL_SHUTDOWN_GRACE_MS,
+    wsMaxBufferedBytes: e.SPOOL_WS_MAX_BUFFERED_BYTES,
     demo: { tokens: e.SPOOL_DEMO_TOKENS, tokensPerSecond: e.SPOOL_DEMO_TOKENS_PER_SECOND },
   };
 }

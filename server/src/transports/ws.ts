@@ -4,6 +4,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { SpoolContext } from '../trpc/init.ts';
+import { socketBackpressure } from './backpressure.ts';
 import { trpcPath } from './http.ts';
 
 export interface WsTransportOptions {
@@ -13,6 +14,8 @@ export interface WsTransportOptions {
   log: Logger;
   /** Largest message a client may send. */
   maxPayloadBytes: number;
+  /** Bytes waiting in a socket's send buffer past which its subscriptions stop pulling events. */
+  maxBufferedBytes: number;
 }
 
 export interface WsTransport {
@@ -28,7 +31,10 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
   const handler = applyWSSHandler({
     wss,
     router: options.router,
-    createContext: options.createContext,
+    createContext: ({ res }) => ({
+      ...options.createContext(),
+      waitForDrain: socketBackpressure(res, options.maxBufferedBytes),
+    }),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError: ({ error, path, type }) => {
       // 'unknown': the connection itself failed, e.g. a message over maxPayload; the socket is closed.

@@ -5,6 +5,8 @@ import { SpoolError } from '../errors.ts';
 export interface SpoolContext {
   /** Who is calling. Until authentication lands, every caller is the one local user. */
   userId: string;
+  /** Set where the transport does not apply backpressure itself (WebSocket): awaited before each event. */
+  waitForDrain?: () => Promise<void> | undefined;
 }
 
 /**

@@ -78,7 +78,11 @@ export function createSpoolRouter(deps: RouterDeps) {
       try {
         await ownStream(store, ctx, input.streamId);
         const events = store.read(input.streamId, { fromIndex: resumeIndex(input), signal });
-        for await (const event of events) yield tracked(String(event.index), event);
+        for await (const event of events) {
+          const draining = ctx.waitForDrain?.();
+          if (draining) await draining;
+          yield tracked(String(event.index), event);
+        }
       } catch (error) {
         throw toTRPCError(error);
       }

@@ -11,6 +11,7 @@ export interface TestServerOptions {
   demoTokens?: number;
   demoTokensPerSecond?: number;
   leaseMs?: number;
+  wsMaxBufferedBytes?: number;
 }
 
 /** A real Spool server on port 0, closed when the test finishes. */
@@ -22,6 +23,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     redisUrl: options.redisPrefix ? (options.redisUrl ?? testRedisUrl) : undefined,
     redisPrefix: options.redisPrefix ?? base.redisPrefix,
     leaseMs: options.leaseMs ?? base.leaseMs,
+    wsMaxBufferedBytes: options.wsMaxBufferedBytes ?? base.wsMaxBufferedBytes,
     shutdownGraceMs: 0,
     demo: { tokens: options.demoTokens ?? 20, tokensPerSecond: options.demoTokensPerSecond ?? 0 },
   };
