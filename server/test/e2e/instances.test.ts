@@ -1,4 +1,3 @@
-import type { StreamEvent } from '@spool/shared';
 import { describe, expect, it } from 'vitest';
 import { connect, range, watch } from '../helpers/clients.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
@@ -13,21 +12,7 @@ describe('two server instances sharing Redis', () => {
     const onB = connect(b.url, 'sse');
     const sent = await onA.sendMessage.mutate({ content: 'across instances' });
 
-    const leaving = new AbortController();
-    const fromB: StreamEvent[] = [];
-    await watch(
-      onB,
-      { streamId: sent.streamId },
-      {
-        signal: leaving.signal,
-        onEvent: (event) => {
-          fromB.push(event);
-          if (event.index === 10) leaving.abort();
-        },
-      },
-    ).catch((error: unknown) => {
-      if (!leaving.signal.aborted) throw error;
-    });
+    const fromB = await watch(onB, { streamId: sent.streamId }, { leaveAfterIndex: 10 });
     const last = fromB.at(-1)?.index ?? -1;
     const fromA = await watch(onA, { streamId: sent.streamId, lastEventId: String(last) });
 

@@ -1,4 +1,3 @@
-import type { StreamEvent } from '@spool/shared';
 import { describe, expect, it } from 'vitest';
 import { connect, range, watch } from '../helpers/clients.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
@@ -34,21 +33,7 @@ describe.each(['ws', 'sse'] as const)('resuming over %s', (transport) => {
     const server = await startTestServer({ redisPrefix: uniquePrefix(), ...answer });
     const client = connect(server.url, transport);
     const sent = await client.sendMessage.mutate({ content: 'come back later' });
-    const leaving = new AbortController();
-    const first: StreamEvent[] = [];
-    await watch(
-      client,
-      { streamId: sent.streamId },
-      {
-        signal: leaving.signal,
-        onEvent: (event) => {
-          first.push(event);
-          if (event.index === 7) leaving.abort();
-        },
-      },
-    ).catch((error: unknown) => {
-      if (!leaving.signal.aborted) throw error;
-    });
+    const first = await watch(client, { streamId: sent.streamId }, { leaveAfterIndex: 7 });
     expect(first.map((event) => event.index)).toEqual(range(0, 7));
 
     const [byIndex, byLastEventId] = await Promise.all([

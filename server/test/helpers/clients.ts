@@ -37,9 +37,11 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Called with each event as it arrives. */
   onEvent?: (event: StreamEvent) => void;
+  /** Leave (unsubscribe) after the event of this index instead of waiting for the terminal one. */
+  leaveAfterIndex?: number;
 }
 
-/** Subscribes to `stream` and collects the events until the terminal one (or the abort). */
+/** Subscribes to `stream` and collects the events until the terminal one (or the abort, or `leaveAfterIndex`). */
 export async function watch(
   client: TestClient,
   input: StreamInput,
@@ -52,6 +54,7 @@ export async function watch(
     events.push(tracked.data);
     options.onEvent?.(tracked.data);
     if (tracked.data.type === 'done' || tracked.data.type === 'error') break;
+    if (tracked.data.index === options.leaveAfterIndex) break;
   }
   return events;
 }
