@@ -38,9 +38,10 @@ export interface FollowOptions {
  */
 export async function* follow(source: FollowSource, options: FollowOptions): AsyncGenerator<StreamEvent, void> {
   const { streamId, signal } = options;
-  const queue = new LiveQueue(options.liveCapacity);
-  const unsubscribe = await source.subscribe(queue);
+  const queue = new LiveQueue({ capacity: options.liveCapacity, idleMs: options.idleMs, signal });
+  let unsubscribe: (() => void) | undefined;
   try {
+    unsubscribe = await source.subscribe(queue);
     let next = options.fromIndex;
     let checkedRange = false;
     while (!signal?.aborted) {
@@ -62,7 +63,7 @@ export async function* follow(source: FollowSource, options: FollowOptions): Asy
       if (page.events.length === options.pageSize) continue;
 
       live: for (;;) {
-        const message = await queue.next(options.idleMs, signal);
+        const message = await queue.next();
         switch (message) {
           case 'aborted':
             return;
@@ -80,6 +81,7 @@ export async function* follow(source: FollowSource, options: FollowOptions): Asy
       }
     }
   } finally {
-    unsubscribe();
+    unsubscribe?.();
+    queue.close();
   }
 }

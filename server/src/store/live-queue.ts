@@ -2,25 +2,37 @@ import type { StreamEvent } from '@spool/shared';
 
 export type LiveMessage = StreamEvent | 'resync' | 'idle' | 'aborted';
 
+export interface LiveQueueOptions {
+  /** Events buffered before the queue gives up on them and asks for a resync. */
+  capacity: number;
+  /** A wait that sees nothing for this long ends with 'idle'. */
+  idleMs: number;
+  signal?: AbortSignal | undefined;
+}
+
 /**
  * The live side of one subscription: events pushed by the store's fan-out, taken by the reader.
  * Bounded: when the reader falls `capacity` events behind, the buffer is dropped and the reader is
  * told to resync from the log, so a slow reader costs the server no more than `capacity` events.
+ * It is on the per-token path, so it keeps one timer and one abort listener for its whole life.
  */
 export class LiveQueue {
-  readonly #capacity: number;
+  readonly #options: LiveQueueOptions;
   #items: StreamEvent[] = [];
   #resync = false;
   #wake: ((message: LiveMessage) => void) | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #onAbort = () => this.#deliver('aborted');
 
-  constructor(capacity: number) {
-    this.#capacity = capacity;
+  constructor(options: LiveQueueOptions) {
+    this.#options = options;
+    options.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
   push(event: StreamEvent): void {
     if (this.#wake) {
       this.#deliver(event);
-    } else if (this.#items.length >= this.#capacity) {
+    } else if (this.#items.length >= this.#options.capacity) {
       this.resync();
     } else if (!this.#resync) {
       this.#items.push(event);
@@ -37,30 +49,31 @@ export class LiveQueue {
     }
   }
 
-  /** The next message; 'idle' when nothing arrived for `idleMs`, 'aborted' when `signal` aborts. */
-  next(idleMs: number, signal: AbortSignal | undefined): Promise<LiveMessage> | LiveMessage {
-    if (signal?.aborted) return 'aborted';
+  /** The next message: at once if one is queued, else a promise of one. */
+  next(): Promise<LiveMessage> | LiveMessage {
+    if (this.#options.signal?.aborted) return 'aborted';
     if (this.#resync) {
       this.#resync = false;
       return 'resync';
     }
     const item = this.#items.shift();
     if (item) return item;
+    if (this.#idleTimer) this.#idleTimer.refresh();
+    else this.#idleTimer = setTimeout(() => this.#deliver('idle'), this.#options.idleMs).unref();
     return new Promise<LiveMessage>((resolve) => {
-      const timer = setTimeout(() => this.#deliver('idle'), idleMs);
-      const onAbort = () => this.#deliver('aborted');
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#wake = (message) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(message);
-      };
+      this.#wake = resolve;
     });
+  }
+
+  close(): void {
+    clearTimeout(this.#idleTimer);
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
   }
 
   #deliver(message: LiveMessage): void {
     const wake = this.#wake;
+    if (!wake) return;
     this.#wake = undefined;
-    wake?.(message);
+    wake(message);
   }
 }

@@ -134,8 +134,6 @@ export class MemoryStreamStore implements StreamStore {
     if (isTerminalEvent(event)) {
       stream.ended = true;
       this.#expireLater(streamId);
-    } else {
-      stream.leaseUntil = Date.now() + stream.leaseMs;
     }
     for (const reader of stream.readers) reader.push(event);
     return event;

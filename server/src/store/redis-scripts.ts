@@ -1,6 +1,8 @@
 /**
  * Lua scripts of the Redis store: each is one round trip and atomic, so the index assigned, the
  * publish, the TTL and the terminal check can never disagree. KEYS[1] is the log, KEYS[2] the meta hash.
+ * The per-token script (append) does only what every event needs; the lease and the running TTL are
+ * renewed by `renewLease`, which the generator calls on a timer.
  */
 
 const now = `
@@ -8,15 +10,9 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 `;
 
-const requireRunning = `
-if redis.call('EXISTS', KEYS[2]) == 0 then return redis.error_reply('SPOOL_NOT_FOUND') end
-if redis.call('HGET', KEYS[2], 'status') == 'ended' then return redis.error_reply('SPOOL_ENDED') end
-`;
-
 /**
- * Appends `body` (a JSON object) with its index and renews the writer's lease; a terminal event ends
- * the stream. Either way the keys expire `ttlMs` after the last write, so a log outlives its end by
- * that much, and an abandoned one vanishes on its own.
+ * Appends `body` (a JSON object) with its index. The first event starts the log's TTL; a terminal
+ * event ends the stream and restarts the TTL of both keys, so the log outlives its end by `ttlMs`.
  */
 const appendFn = `
 local function append(channel, body, terminal, ttlMs)
@@ -26,13 +22,19 @@ local function append(channel, body, terminal, ttlMs)
   redis.call('PUBLISH', channel, event)
   if terminal == '1' then
     redis.call('HSET', KEYS[2], 'status', 'ended')
-  else
-    redis.call('HSET', KEYS[2], 'leaseUntil', now + tonumber(redis.call('HGET', KEYS[2], 'leaseMs')))
+    redis.call('PEXPIRE', KEYS[2], ttlMs)
+    redis.call('PEXPIRE', KEYS[1], ttlMs)
+  elseif index == 0 then
+    redis.call('PEXPIRE', KEYS[1], ttlMs)
   end
-  redis.call('PEXPIRE', KEYS[1], ttlMs)
-  redis.call('PEXPIRE', KEYS[2], ttlMs)
   return index
 end
+`;
+
+const requireRunning = `
+local status = redis.call('HGET', KEYS[2], 'status')
+if not status then return redis.error_reply('SPOOL_NOT_FOUND') end
+if status == 'ended' then return redis.error_reply('SPOOL_ENDED') end
 `;
 
 /** ARGV: owner, epoch, leaseMs, ttlMs. Returns 1, or 0 if the stream exists. */
@@ -46,11 +48,11 @@ return 1
 `;
 
 /** ARGV: channel, body, terminal ('1' or '0'), ttlMs. Returns the index. */
-export const appendScript = `${now}${appendFn}${requireRunning}
+export const appendScript = `${appendFn}${requireRunning}
 return append(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 `;
 
-/** ARGV: ttlMs. */
+/** ARGV: ttlMs. Extends the lease by the stream's leaseMs, and both keys' TTL. */
 export const renewLeaseScript = `${now}${requireRunning}
 redis.call('HSET', KEYS[2], 'leaseUntil', now + tonumber(redis.call('HGET', KEYS[2], 'leaseMs')))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -67,8 +69,8 @@ return 1
 
 /** ARGV: channel, terminal body, ttlMs. Returns 1 if it ended the stream. */
 export const endIfAbandonedScript = `${now}${appendFn}
-if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
-if redis.call('HGET', KEYS[2], 'status') == 'ended' then return 0 end
+local status = redis.call('HGET', KEYS[2], 'status')
+if not status or status == 'ended' then return 0 end
 if tonumber(redis.call('HGET', KEYS[2], 'leaseUntil')) > now then return 0 end
 append(ARGV[1], ARGV[2], '1', ARGV[3])
 return 1
@@ -76,15 +78,15 @@ return 1
 
 /** ARGV: fromIndex, limit. Returns nil if the stream is gone, else { status, length, events }. */
 export const readPageScript = `
-if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local status = redis.call('HGET', KEYS[2], 'status')
+if not status then return false end
 local from = tonumber(ARGV[1])
-return { redis.call('HGET', KEYS[2], 'status'), redis.call('LLEN', KEYS[1]),
-  redis.call('LRANGE', KEYS[1], from, from + tonumber(ARGV[2]) - 1) }
+return { status, redis.call('LLEN', KEYS[1]), redis.call('LRANGE', KEYS[1], from, from + tonumber(ARGV[2]) - 1) }
 `;
 
 /** Returns nil if the stream is gone, else { owner, epoch, status, length, cancel }. */
 export const metaScript = `
-if redis.call('EXISTS', KEYS[2]) == 0 then return false end
 local fields = redis.call('HMGET', KEYS[2], 'owner', 'epoch', 'status', 'cancel')
+if not fields[3] then return false end
 return { fields[1], fields[2], fields[3], redis.call('LLEN', KEYS[1]), fields[4] }
 `;

@@ -11,7 +11,7 @@ export interface StreamMeta {
 
 export interface CreateStreamOptions {
   ownerId: string;
-  /** How long the generator's lease lasts; every append and `renewLease` extends it by this much. */
+  /** How long the generator's lease lasts; each `renewLease` extends it by this much. */
   leaseMs: number;
 }
 
@@ -29,11 +29,10 @@ export interface StreamStore {
   /** Creates an empty, running stream. Fails with `StreamExistsError` if the id is taken. */
   create(streamId: string, options: CreateStreamOptions): Promise<StreamMeta>;
   /**
-   * Appends one event, assigns its index, wakes the readers and renews the writer's lease, in one
-   * step. Fails with `StreamNotFoundError` if the log is gone and `StreamEndedError` after a terminal event.
+   * Appends one event, assigns its index and wakes the readers, in one step. Fails with `StreamNotFoundError` if the log is gone and `StreamEndedError` after a terminal event.
    */
   append(streamId: string, body: StreamEventBody): Promise<StreamEvent>;
-  /** Extends the generator's lease without appending (while the model is silent). */
+  /** Extends the generator's lease; the generator calls it on a timer, tokens or not. */
   renewLease(streamId: string): Promise<void>;
   /** The stream's metadata, or null if it does not exist (never created, or expired). */
   meta(streamId: string): Promise<StreamMeta | null>;

@@ -1,0 +1,267 @@
+/**
+ * One scenario on one path: start the processes, subscribe every stream, let the generator go, wait
+ * for every stream's `done` (or the deadline), take the figures, and close everything whatever happened.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { connectRedis } from '../server/src/store/open-store.ts';
+import { subscribeFloor, subscribeSse, subscribeWs } from './clients.ts';
+import { collectGarbage } from './gc.ts';
+import { ChildHandle, errorMessage } from './ipc.ts';
+import { type LoopStats, monitorLoop } from './loop-monitor.ts';
+import type { GeneratorApi, GeneratorHello, RunReport, ServerApi, ServerHello, ServerStats } from './protocol.ts';
+import { Recorder, type Recording } from './recorder.ts';
+import { deleteKeys, redisCpuSeconds } from './redis-admin.ts';
+import type { Path, Scenario } from './scenarios.ts';
+import { type ClockOffset, measureOffset, sleep, wallNow, within } from './time.ts';
+
+export interface CaseSettings {
+  redisUrl: string;
+  /** Unique to this case; every key and channel it makes starts with it. */
+  prefix: string;
+  streamsPerWs: number;
+  serverNodeArgs: string[];
+  /** Commands connection of the parent, for deleting the case's keys. */
+  redis: Redis;
+  log: Logger;
+}
+
+export interface ServerUsage {
+  cpuS: number;
+  /** Of one core, over the measured window. */
+  cpuPct: number;
+  peakRssMb: number;
+  endRssMb: number;
+  /** RSS and heap (after a full GC) with every subscription open, before the first token. */
+  startRssMb: number;
+  startHeapMb: number;
+  endHeapMb: number;
+  /** Heap after a full GC once every stream has ended: compare with `startHeapMb` for leaks. */
+  retainedHeapMb: number;
+  loop: LoopStats;
+}
+
+export interface CaseResult {
+  scenario: Scenario;
+  path: Path;
+  connections: number | null;
+  recording: Recording | null;
+  server: ServerUsage | null;
+  generator: (RunReport & { cpuPct: number }) | null;
+  clientCpuPct: number | null;
+  clientLoop: LoopStats | null;
+  /** The whole Redis instance's CPU over the window, % of one core: it is shared, others' load included. */
+  redisCpuPct: number | null;
+  clock: ClockOffset | null;
+  /** Seconds from the go to the last `done` (or the deadline). */
+  windowS: number | null;
+  timedOut: boolean;
+  /** The case could not run to its end: the reason. */
+  failure: string | null;
+  /** Things that went wrong while closing. */
+  warnings: string[];
+}
+
+/** A lease no run outlives: the generator never renews it, and readers must not end the streams as abandoned. */
+const leaseMs = 10 * 60_000;
+const startTimeoutMs = 30_000;
+const subscribeTimeoutMs = 60_000;
+const callTimeoutMs = 10_000;
+const stopTimeoutMs = 10_000;
+
+/** How long the run itself may take: the schedule plus slack, or a fixed bound when unbounded. */
+export function runTimeoutMs(scenario: Scenario): number {
+  if (scenario.rate === 0) return 120_000;
+  return ((scenario.tokens + 1) / scenario.rate) * 1000 + 30_000;
+}
+
+/** Upper bound of a whole case, setup and teardown included, for the run's watchdog. */
+export function caseBudgetMs(scenario: Scenario): number {
+  return 2 * startTimeoutMs + subscribeTimeoutMs + runTimeoutMs(scenario) + 3 * stopTimeoutMs;
+}
+
+export async function runCase(scenario: Scenario, path: Path, settings: CaseSettings): Promise<CaseResult> {
+  const result: CaseResult = {
+    scenario,
+    path,
+    connections: null,
+    recording: null,
+    server: null,
+    generator: null,
+    clientCpuPct: null,
+    clientLoop: null,
+    redisCpuPct: null,
+    clock: null,
+    windowS: null,
+    timedOut: false,
+    failure: null,
+    warnings: [],
+  };
+  // Closed in reverse order of opening, each whatever happened to the others.
+  const cleanups: Array<() => Promise<string[]>> = [];
+  cleanups.push(async () => {
+    await deleteKeys(settings.redis, `${settings.prefix}:*`);
+    return [];
+  });
+  const recorder = new Recorder(scenario.streams, scenario.tokens);
+  try {
+    const streamIds = Array.from({ length: scenario.streams }, () => randomUUID());
+    const env = {
+      REDIS_URL: settings.redisUrl,
+      SPOOL_REDIS_PREFIX: settings.prefix,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SPOOL_SHUTDOWN_GRACE_MS: '0',
+    };
+    const [generator, server] = await startChildren(path, env, settings.serverNodeArgs, cleanups);
+    const channels = streamIds.map((streamId) => `${settings.prefix}:{${streamId}}`);
+
+    if (server) await generator.call('create', { streamIds, leaseMs }, subscribeTimeoutMs);
+    const subscribers = server
+      ? path === 'sse'
+        ? subscribeSse(server.hello.url, streamIds, recorder)
+        : subscribeWs(server.hello.url, streamIds, settings.streamsPerWs, recorder)
+      : await subscribeFloor(await floorConnection(settings, cleanups), channels, recorder);
+    cleanups.push(async () => {
+      await subscribers.close();
+      return [];
+    });
+    result.connections = subscribers.connections;
+    if (server) await untilSubscribed(server, scenario.streams, recorder);
+
+    result.clock = await measureOffset(() => generator.call('clock', null, callTimeoutMs), 30);
+    recorder.setClockOffset(result.clock.offsetMs);
+
+    const serverBefore = server ? await server.call('stats', { collect: true, resetPeak: true }, callTimeoutMs) : null;
+    collectGarbage();
+    await sleep(30); // the pause's late timer and GC entry must land before the loop monitor starts
+    const redisCpuBefore = await redisCpuSeconds(settings.redis);
+    const clientCpuBefore = process.cpuUsage();
+    const clientLoop = monitorLoop();
+    cleanups.push(async () => {
+      clientLoop.stop();
+      return [];
+    });
+    const startedAt = wallNow();
+    const target = server ? { kind: 'spool' as const, streamIds } : { kind: 'floor' as const, channels };
+    const timeoutMs = runTimeoutMs(scenario);
+    const run = generator.call('run', { target, tokens: scenario.tokens, rate: scenario.rate }, timeoutMs);
+    const finished = await within(Promise.all([run, recorder.allFinished]), timeoutMs);
+    // On a timeout the generator may still have finished (the clients did not): its figures count.
+    const ran = finished.done ? { done: true as const, value: finished.value[0] } : await within(run, 0);
+    const serverAfter = server ? await server.call('stats', { collect: false, resetPeak: false }, callTimeoutMs) : null;
+    const windowMs = wallNow() - startedAt;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const redisCpu = (await redisCpuSeconds(settings.redis)) - redisCpuBefore;
+    result.clientLoop = clientLoop.stats();
+
+    result.timedOut = !finished.done;
+    result.windowS = windowMs / 1000;
+    result.clientCpuPct = ((clientCpu.user + clientCpu.system) / 1000 / windowMs) * 100;
+    result.redisCpuPct = ((redisCpu * 1000) / windowMs) * 100;
+    if (serverBefore && serverAfter) {
+      // After the window: what the heap still holds once the streams have ended, garbage collected.
+      const retained = await server?.call('stats', { collect: true, resetPeak: false }, callTimeoutMs);
+      result.server = serverUsage(serverBefore, serverAfter, retained?.heapUsedBytes ?? Number.NaN);
+    }
+    if (ran.done) result.generator = { ...ran.value, cpuPct: (ran.value.cpuUs / 1000 / windowMs) * 100 };
+  } catch (error) {
+    result.failure = errorMessage(error);
+  } finally {
+    result.recording = recorder.result();
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        result.warnings.push(...(await cleanup()));
+      } catch (error) {
+        result.warnings.push(`cleanup failed: ${errorMessage(error)}`);
+      }
+    }
+  }
+  return result;
+}
+
+/** The floor's one subscriber connection, set up as the server sets up its own. */
+async function floorConnection(settings: CaseSettings, cleanups: Array<() => Promise<string[]>>): Promise<Redis> {
+  const redis = await connectRedis(settings.redisUrl, 'subscriber', settings.log);
+  cleanups.push(async () => {
+    await redis.quit();
+    return [];
+  });
+  return redis;
+}
+
+type Generator = ChildHandle<GeneratorApi, GeneratorHello>;
+type Server = ChildHandle<ServerApi, ServerHello>;
+
+/** The generator, and the server unless this is the floor; each registered for stopping as soon as it is up. */
+async function startChildren(
+  path: Path,
+  env: Record<string, string>,
+  serverNodeArgs: string[],
+  cleanups: Array<() => Promise<string[]>>,
+): Promise<[Generator, Server | null]> {
+  const starting = [
+    ChildHandle.start<GeneratorApi, GeneratorHello>(
+      'generator',
+      new URL('./generator-process.ts', import.meta.url),
+      env,
+      startTimeoutMs,
+    ),
+    path === 'floor'
+      ? Promise.resolve(null)
+      : ChildHandle.start<ServerApi, ServerHello>(
+          'server',
+          new URL('./server-process.ts', import.meta.url),
+          env,
+          startTimeoutMs,
+          serverNodeArgs,
+        ),
+  ] as const;
+  const [generator, server] = await Promise.allSettled(starting);
+  for (const started of [generator, server]) {
+    if (started.status === 'fulfilled' && started.value) {
+      const child = started.value;
+      cleanups.push(() => child.stop(stopTimeoutMs));
+    }
+  }
+  if (generator.status === 'rejected') throw generator.reason;
+  if (server.status === 'rejected') throw server.reason;
+  return [generator.value, server.value];
+}
+
+/**
+ * Waits until the server's Redis subscriber has confirmed every stream's channel, so that no token is
+ * appended before its reader is live (it would still arrive, replayed from the log, but later).
+ */
+async function untilSubscribed(server: Server, streams: number, recorder: Recorder): Promise<void> {
+  const deadline = Date.now() + subscribeTimeoutMs;
+  for (;;) {
+    const { liveListeners } = await server.call('stats', { collect: false, resetPeak: false }, callTimeoutMs);
+    if (liveListeners === streams) return;
+    if (liveListeners < 0) throw new Error('the server is not on the Redis store');
+    if (recorder.errorCount > 0) throw new Error(`subscriptions failed: ${recorder.result().errors.join('; ')}`);
+    if (Date.now() > deadline) {
+      throw new Error(`only ${liveListeners}/${streams} subscriptions were live after ${subscribeTimeoutMs} ms`);
+    }
+    await sleep(50);
+  }
+}
+
+function serverUsage(before: ServerStats, after: ServerStats, retainedHeapBytes: number): ServerUsage {
+  const cpuS = (after.cpuUserUs - before.cpuUserUs + after.cpuSystemUs - before.cpuSystemUs) / 1e6;
+  const windowS = (after.atMs - before.atMs) / 1000;
+  const mb = (bytes: number) => bytes / 2 ** 20;
+  return {
+    cpuS,
+    cpuPct: (cpuS / windowS) * 100,
+    peakRssMb: mb(after.peakRssBytes),
+    endRssMb: mb(after.rssBytes),
+    startRssMb: mb(before.rssBytes),
+    startHeapMb: mb(before.heapUsedBytes),
+    endHeapMb: mb(after.heapUsedBytes),
+    retainedHeapMb: mb(retainedHeapBytes),
+    loop: after.loop,
+  };
+}

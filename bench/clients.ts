@@ -1,0 +1,102 @@
+/**
+ * The three ways the benchmark receives tokens: tRPC over WebSocket, tRPC over SSE (both exactly as
+ * `@spool/client` builds them, see client-sdk/src/transports.ts), and the floor: one raw Redis
+ * SUBSCRIBE connection, no server in between.
+ */
+import type { AppRouter } from '@spool/server';
+import type { StreamEvent } from '@spool/shared';
+import { createTRPCClient, createWSClient, httpSubscriptionLink, type TRPCClient, wsLink } from '@trpc/client';
+import { EventSource } from 'eventsource';
+import type { Redis } from 'ioredis';
+import type { Recorder, WireEvent } from './recorder.ts';
+import { wallNow } from './time.ts';
+
+export interface Subscribers {
+  connections: number;
+  close(): Promise<void>;
+}
+
+interface Unsubscribable {
+  unsubscribe(): void;
+}
+
+/** Subscribes to stream k from index 0 and feeds what arrives to the recorder, timestamped first thing. */
+function watch(client: TRPCClient<AppRouter>, streamId: string, stream: number, recorder: Recorder): Unsubscribable {
+  let connected = false;
+  return client.stream.subscribe(
+    { streamId, fromIndex: 0 },
+    {
+      onData: (tracked: { id: string; data: StreamEvent }) => recorder.event(stream, tracked.data, wallNow()),
+      onError: (error) => recorder.fail(stream, error),
+      onConnectionStateChange: (state) => {
+        if (state.state === 'pending') connected = true;
+        else if (state.state === 'connecting' && connected) {
+          connected = false;
+          recorder.reconnected();
+        }
+      },
+    },
+  );
+}
+
+/** One WebSocket per `streamsPerConnection` streams (1: a socket per stream, as separate browsers would have). */
+export function subscribeWs(
+  url: string,
+  streamIds: string[],
+  streamsPerConnection: number,
+  recorder: Recorder,
+): Subscribers {
+  const sockets: ReturnType<typeof createWSClient>[] = [];
+  const subscriptions: Unsubscribable[] = [];
+  let client: TRPCClient<AppRouter> | undefined;
+  for (const [stream, streamId] of streamIds.entries()) {
+    if (!client || stream % streamsPerConnection === 0) {
+      const socket = createWSClient({ url: url.replace(/^http/, 'ws') });
+      sockets.push(socket);
+      client = createTRPCClient<AppRouter>({ links: [wsLink<AppRouter>({ client: socket })] });
+    }
+    subscriptions.push(watch(client, streamId, stream, recorder));
+  }
+  return {
+    connections: sockets.length,
+    async close() {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      await Promise.all(sockets.map((socket) => socket.close()));
+    },
+  };
+}
+
+/** One client; tRPC opens one EventSource (one HTTP connection) per subscription. */
+export function subscribeSse(url: string, streamIds: string[], recorder: Recorder): Subscribers {
+  const client = createTRPCClient<AppRouter>({
+    links: [httpSubscriptionLink<AppRouter, typeof EventSource>({ url, EventSource })],
+  });
+  const subscriptions = streamIds.map((streamId, stream) => watch(client, streamId, stream, recorder));
+  return {
+    connections: subscriptions.length,
+    async close() {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+    },
+  };
+}
+
+/**
+ * Every stream's channel on one SUBSCRIBE connection (the caller's, which it closes); resolves once
+ * Redis has confirmed them all.
+ */
+export async function subscribeFloor(redis: Redis, channels: string[], recorder: Recorder): Promise<Subscribers> {
+  const streamOf = new Map(channels.map((channel, stream) => [channel, stream]));
+  redis.on('message', (channel: string, raw: string) => {
+    const receivedAt = wallNow();
+    const stream = streamOf.get(channel);
+    // Our own generator wrote this JSON, in the shape the append script publishes.
+    if (stream !== undefined) recorder.event(stream, JSON.parse(raw) as WireEvent, receivedAt);
+  });
+  await redis.subscribe(...channels);
+  return {
+    connections: 1,
+    async close() {
+      await redis.unsubscribe();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * `npm run bench`: S streams x T tokens at R tokens/s, generator -> Redis -> Spool -> tRPC client over
+ * WebSocket and over SSE, beside the floor (raw Redis PUBLISH -> one SUBSCRIBE, no server), for each
+ * scenario in one run. Three processes per case (server, generator, this one as the client) so that the
+ * client's CPU does not hide the server's. See `--help`.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { createLogger } from '../server/src/logger.ts';
+import { connectRedis } from '../server/src/store/open-store.ts';
+import { type CaseResult, caseBudgetMs, runCase } from './case.ts';
+import { errorMessage, killAllChildren } from './ipc.ts';
+import { deleteKeys } from './redis-admin.ts';
+import { caseLine, notes, table, targetsSection } from './report.ts';
+import { type Options, parseOptions, scenarioKey, UsageError, usage } from './scenarios.ts';
+
+const redisUrl = process.env.SPOOL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+function options(): Options | null {
+  try {
+    const parsed = parseOptions(process.argv.slice(2));
+    if (parsed !== 'help') return parsed;
+    console.log(usage);
+  } catch (error) {
+    // parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or malformed flags.
+    if (!(error instanceof UsageError || error instanceof TypeError)) throw error;
+    console.error(`${error.message}\n${usage}`);
+    process.exitCode = 2;
+  }
+  return null;
+}
+
+async function main(opts: Options): Promise<number> {
+  const runPrefix = `spoolbench-${randomBytes(4).toString('hex')}`;
+  const log = createLogger('warn');
+  const redis = await connectRedis(redisUrl, 'commands', log).catch((error: unknown) => {
+    throw new Error(`cannot reach Redis at ${redisUrl} (set SPOOL_BENCH_REDIS_URL): ${errorMessage(error)}`);
+  });
+  const cases = opts.scenarios.flatMap((scenario) => opts.paths.map((path) => ({ scenario, path })));
+
+  // Every case has its own deadlines; this is the backstop if something hangs outside them.
+  const budgetMs = cases.reduce((sum, { scenario }) => sum + caseBudgetMs(scenario), 60_000);
+  const watchdog = setTimeout(() => {
+    console.error(`bench: over its ${Math.round(budgetMs / 1000)} s budget; killing its processes`);
+    killAllChildren();
+    process.exit(3);
+  }, budgetMs);
+  watchdog.unref();
+
+  const info = await redis.info('server');
+  const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+  console.log(
+    `Spool bench: node ${process.version}, ${os.cpus().length} cores (load ${os.loadavg()[0]?.toFixed(2)}), ` +
+      `Redis ${redisVersion} at ${redisUrl}, key prefix ${runPrefix}`,
+  );
+  console.log(
+    `Cases: ${opts.scenarios.map(scenarioKey).join(', ')} x ${opts.paths.join(', ')}${opts.quick ? ' (quick)' : ''}. ` +
+      `WS: one connection per ${opts.streamsPerWs === 1 ? 'stream' : `${opts.streamsPerWs} streams`}; ` +
+      'SSE: one EventSource (HTTP connection) per stream; floor: one SUBSCRIBE connection for all streams.\n',
+  );
+
+  const results: CaseResult[] = [];
+  let leftover = 0;
+  try {
+    for (const [n, { scenario, path }] of cases.entries()) {
+      const prefix = `${runPrefix}-${n + 1}`;
+      const result = await runCase(scenario, path, {
+        redisUrl,
+        prefix,
+        streamsPerWs: opts.streamsPerWs,
+        serverNodeArgs: opts.serverNodeArgs,
+        redis,
+        log,
+      });
+      results.push(result);
+      console.log(caseLine(result));
+    }
+  } finally {
+    // Each case deletes its own keys; this catches what a failed cleanup left.
+    leftover = await deleteKeys(redis, `${runPrefix}-*`);
+    await redis.quit();
+    clearTimeout(watchdog);
+  }
+
+  console.log(`\n## Results\n\n${table(results)}\n`);
+  console.log(`## Targets\n\n${targetsSection(results, opts.quick)}\n`);
+  console.log(
+    '## Notes\n\nLatency: receipt time in the client process minus the append time the generator wrote into the ' +
+      'token, corrected by the measured offset between the two processes\u2019 clocks. tokens/s: delivered tokens ' +
+      'over first append to last receipt. Server CPU: user+system over the measured window (go to last `done`), ' +
+      '% of one core. Each case starts a fresh server (no warm-up) on its own key prefix; the server and this ' +
+      'client process are garbage-collected just before the window, outside it.\n',
+  );
+  console.log(notes(results));
+  if (leftover > 0) console.log(`\n${leftover} keys were left by a failed cleanup and deleted at the end.`);
+  return results.some((result) => result.failure !== null || result.timedOut) ? 1 : 0;
+}
+
+process.once('SIGINT', () => {
+  killAllChildren();
+  process.exit(130);
+});
+
+const opts = options();
+if (opts) {
+  try {
+    process.exitCode = await main(opts);
+  } catch (error) {
+    console.error(`bench failed: ${errorMessage(error)}`);
+    killAllChildren();
+    process.exitCode = 1;
+  }
+  // Everything is closed by now; if a stray handle still holds the process, say so and end anyway.
+  setTimeout(() => {
+    console.error('bench: something was still open 5 s after the end; exiting');
+    process.exit(process.exitCode ?? 1);
+  }, 5_000).unref();
+}
