@@ -33,7 +33,7 @@ async function stats(collect: boolean, resetPeak: boolean): Promise<ServerStats>
   peakRss = resetPeak ? rss : Math.max(peakRss, rss);
   if (resetPeak) loop.reset();
   const cpu = process.cpuUsage();
-  const { store } = server;
+  const { store } = server.services;
   return {
     atMs: wallNow(),
     cpuUserUs: cpu.user,

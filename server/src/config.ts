@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -12,6 +13,14 @@ const envSchema = z.object({
     .string()
     .regex(/^[\w.-]+$/, 'letters, digits, _ . - only')
     .default('spool'),
+  /** Unset: embedded PGlite in SPOOL_DATA_DIR. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /** PGlite's folder, relative to the working folder; `memory://` keeps it in memory. */
+  SPOOL_DATA_DIR: z.string().min(1).default('.spool-data'),
+  SPOOL_MIGRATE: z.stringbool().default(true),
+  SPOOL_HISTORY_MESSAGES: int(0, 1000).default(20),
+  SPOOL_RECOVERY_INTERVAL_MS: int(1000, 24 * 3_600_000).default(30_000),
+  SPOOL_FINAL_RETRY_MAX_MS: int(10, 600_000).default(5_000),
   SPOOL_LOG_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3600),
   SPOOL_LEASE_MS: int(500, 600_000).default(10_000),
   SPOOL_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
@@ -27,6 +36,20 @@ export interface SpoolConfig {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   redisUrl: string | undefined;
   redisPrefix: string;
+  database: {
+    /** Unset: PGlite. */
+    url: string | undefined;
+    /** An absolute path, or `memory://`. */
+    dataDir: string;
+    /** Apply pending migrations at start. */
+    migrate: boolean;
+  };
+  /** Recent messages given to the model as context. */
+  historyMessages: number;
+  /** How often each instance looks for answers no generator will finish. */
+  recoveryIntervalMs: number;
+  /** Longest wait between retries of a final write while the database is away. */
+  finalRetryMaxMs: number;
   logTtlMs: number;
   leaseMs: number;
   shutdownGraceMs: number;
@@ -53,6 +76,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     logLevel: e.LOG_LEVEL,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.SPOOL_REDIS_PREFIX,
+    database: {
+      url: e.DATABASE_URL,
+      dataDir: e.SPOOL_DATA_DIR.startsWith('memory://') ? e.SPOOL_DATA_DIR : resolve(e.SPOOL_DATA_DIR),
+      migrate: e.SPOOL_MIGRATE,
+    },
+    historyMessages: e.SPOOL_HISTORY_MESSAGES,
+    recoveryIntervalMs: e.SPOOL_RECOVERY_INTERVAL_MS,
+    finalRetryMaxMs: e.SPOOL_FINAL_RETRY_MAX_MS,
     logTtlMs: e.SPOOL_LOG_TTL_SECONDS * 1000,
     leaseMs: e.SPOOL_LEASE_MS,
     shutdownGraceMs: e.SPOOL_SHUTDOWN_GRACE_MS,

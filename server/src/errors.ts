@@ -16,9 +16,11 @@ const trpcCodeOf: Partial<Record<SpoolErrorCode, TRPC_ERROR_CODE_KEY>> = {
   [SpoolErrorCode.invalidInput]: 'BAD_REQUEST',
   [SpoolErrorCode.indexOutOfRange]: 'BAD_REQUEST',
   [SpoolErrorCode.streamNotFound]: 'NOT_FOUND',
+  [SpoolErrorCode.conversationNotFound]: 'NOT_FOUND',
   [SpoolErrorCode.streamEnded]: 'CONFLICT',
   [SpoolErrorCode.streamLost]: 'NOT_FOUND',
   [SpoolErrorCode.storeUnavailable]: 'SERVICE_UNAVAILABLE',
+  [SpoolErrorCode.databaseUnavailable]: 'SERVICE_UNAVAILABLE',
 };
 
 /** A typed procedure error for anything a procedure throws; Spool's own errors keep their message. */

@@ -1,8 +1,11 @@
 export { type SpoolServer, type StartOptions, startSpool } from './app.ts';
 export { loadConfig, type SpoolConfig } from './config.ts';
+export { type Database, type DatabaseOptions, openDatabase } from './db/database.ts';
+export { Conversation, Message } from './db/entities.ts';
 export { DemoProvider, demoModel } from './generation/demo-provider.ts';
 export { Generations } from './generation/generations.ts';
 export type { ChatMessage, GenerationRequest, ModelProvider, ProviderChunk } from './generation/provider.ts';
+export { openSpoolServices, type SpoolServices, type SpoolServicesOptions } from './services.ts';
 export { MemoryStreamStore } from './store/memory.ts';
 export { type OpenedStore, openStore } from './store/open-store.ts';
 export { RedisStreamStore } from './store/redis.ts';

@@ -7,8 +7,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const spool = await startSpool(config, { log });
-  const mode = spool.storeKind === 'redis' ? 'Redis stream log' : 'in-process stream log (embedded mode)';
-  process.stdout.write(`Spool is listening on ${spool.url} (HTTP, SSE and WebSocket) with the ${mode}.\n`);
+  const { storeKind, db } = spool.services;
+  const streamLog = storeKind === 'redis' ? 'the Redis stream log' : 'the in-process stream log';
+  const database = db.kind === 'postgresql' ? 'PostgreSQL' : `embedded PGlite (${config.database.dataDir})`;
+  process.stdout.write(
+    `Spool is listening on ${spool.url} (HTTP, SSE and WebSocket) with ${streamLog} and ${database}.\n`,
+  );
   const urlFlag = spool.url === 'http://127.0.0.1:3000/trpc' ? '' : ` --url ${spool.url}`;
   process.stdout.write(`Try it: npm run chat --${urlFlag} "hello"\n`);
 

@@ -9,12 +9,16 @@ export const SpoolErrorCode = {
   invalidInput: 'INVALID_INPUT',
   /** No such stream, or not the caller's. */
   streamNotFound: 'STREAM_NOT_FOUND',
+  /** No such conversation, or not the caller's. */
+  conversationNotFound: 'CONVERSATION_NOT_FOUND',
   /** The stream has already ended: it cannot be cancelled or appended to. */
   streamEnded: 'STREAM_ENDED',
   /** A resume index that the stream does not have. */
   indexOutOfRange: 'INDEX_OUT_OF_RANGE',
   /** The stream store (Redis) could not be reached. */
   storeUnavailable: 'STORE_UNAVAILABLE',
+  /** The database (PostgreSQL) could not be reached; nothing was saved. */
+  databaseUnavailable: 'DATABASE_UNAVAILABLE',
   /** The stream's log vanished while it was being written (e.g. Redis restarted without persistence). */
   streamLost: 'STREAM_LOST',
   /** The process generating the answer stopped renewing its lease: it died or was cut off. */
@@ -34,6 +38,7 @@ export const spoolErrorCodeSchema = z.enum(Object.values(SpoolErrorCode) as [Spo
 /** Codes after which trying again (resubscribing, resending) can succeed. */
 export const retryableErrorCodes: ReadonlySet<SpoolErrorCode> = new Set<SpoolErrorCode>([
   SpoolErrorCode.storeUnavailable,
+  SpoolErrorCode.databaseUnavailable,
   SpoolErrorCode.generatorLost,
   SpoolErrorCode.shuttingDown,
   SpoolErrorCode.providerError,

@@ -78,7 +78,11 @@ export const streamEventSchema = z.discriminatedUnion('type', [
 ]);
 export type StreamEvent = z.infer<typeof streamEventSchema>;
 export type StreamEventType = StreamEvent['type'];
-export type TerminalEvent = Extract<StreamEvent, { type: 'done' | 'error' }>;
+export const terminalEventSchema = z.discriminatedUnion('type', [
+  doneBody.extend({ index }),
+  errorBody.extend({ index }),
+]);
+export type TerminalEvent = z.infer<typeof terminalEventSchema>;
 
 export const terminalEventTypes: ReadonlySet<StreamEventType> = new Set<StreamEventType>(['done', 'error']);
 

@@ -8,4 +8,9 @@ export const limits = {
   maxModelChars: 128,
   /** Characters in one `log` or `error` message. */
   maxMessageChars: 4_000,
+  /** Items in one page of `listConversations` or `listMessages`. */
+  maxPageSize: 100,
+  defaultPageSize: 20,
+  /** Characters of the first message kept as a new conversation's title. */
+  maxTitleChars: 80,
 } as const;

@@ -14,6 +14,8 @@ interface Running {
 export class Generations {
   readonly #deps: GenerationDeps;
   readonly #running = new Map<string, Running>();
+  /** Aborted at shutdown, after the grace period: final writes still waiting for the database give up. */
+  readonly #finalStop = new AbortController();
 
   constructor(deps: GenerationDeps) {
     this.#deps = deps;
@@ -23,11 +25,20 @@ export class Generations {
     return this.#running.size;
   }
 
+  has(streamId: string): boolean {
+    return this.#running.has(streamId);
+  }
+
   /** Starts a generation and returns at once; the stream must already exist. */
   start(job: GenerationJob): void {
     const stop = new AbortController();
     const finished = this.#run(job, stop);
     this.#running.set(job.streamId, { stop, finished });
+  }
+
+  /** Stops one generation of this process, if it is still running. */
+  stop(streamId: string, reason: StopReason): void {
+    this.#running.get(streamId)?.stop.abort(reason);
   }
 
   /** Waits up to `graceMs` for running generations, then stops the rest with a retryable error. */
@@ -36,6 +47,7 @@ export class Generations {
     const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([all(), timer]);
     for (const running of this.#running.values()) running.stop.abort('shutdown' satisfies StopReason);
+    this.#finalStop.abort();
     await all();
   }
 
@@ -45,7 +57,7 @@ export class Generations {
       if (cancelled) stop.abort('cancelled' satisfies StopReason);
     });
     try {
-      await runGeneration(job, this.#deps, stop.signal);
+      await runGeneration(job, this.#deps, stop.signal, this.#finalStop.signal);
     } finally {
       watchEnded.abort();
       this.#running.delete(job.streamId);

@@ -1,5 +1,17 @@
-import { SpoolErrorCode, type StreamEventBody, type Usage } from '@spool/shared';
+import {
+  isRetryableErrorCode,
+  SpoolErrorCode,
+  type StreamEventBody,
+  type TerminalEvent,
+  type Usage,
+} from '@spool/shared';
 import type { Logger } from 'pino';
+import type { FinalWriter } from '../answers/final-writer.ts';
+import type { HistoryCache } from '../answers/history-cache.ts';
+import { finalAnswerOf } from '../answers/outcome.ts';
+import { AnswerRecorder } from '../answers/replay.ts';
+import { ConversationNotFoundError } from '../db/errors.ts';
+import { SpoolError } from '../errors.ts';
 import { StoreError } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
 import type { ChatMessage, ModelProvider } from './provider.ts';
@@ -7,78 +19,142 @@ import type { ChatMessage, ModelProvider } from './provider.ts';
 export interface GenerationJob {
   streamId: string;
   conversationId: string;
+  /** False for a conversation this message creates: it has no history to load. */
+  existingConversation: boolean;
+  ownerId: string;
+  userMessageId: string;
+  /** The assistant message the answer is saved as. */
   messageId: string;
   model: string;
-  messages: ChatMessage[];
+  prompt: string;
 }
 
 export interface GenerationDeps {
   store: StreamStore;
   provider: ModelProvider;
+  history: HistoryCache;
+  finals: FinalWriter;
   log: Logger;
   /** The generator's lease; renewed at a third of it while the model is silent. */
   leaseMs: number;
 }
 
 /** Why a generation was stopped from outside: the reason given to its AbortController. */
-export type StopReason = 'cancelled' | 'shutdown';
+export type StopReason = 'cancelled' | 'shutdown' | 'rejected';
+
+type TerminalBody = Extract<StreamEventBody, { type: 'done' | 'error' }>;
 
 /**
- * Streams one answer into the store: `start`, the tokens, then exactly one terminal event, whatever
- * happens. `stop` aborts it: on 'cancelled' it ends with `done` (finishReason 'cancelled'), on
- * 'shutdown' with a retryable error. Never throws: failures become the terminal event, or a log line
- * when the stream itself is gone.
+ * Streams one answer into the store: `start`, the tokens, then the final message is saved and
+ * exactly one terminal event appended, whatever happens. `stop` aborts it: 'cancelled' ends it with
+ * `done` (finishReason 'cancelled'), 'shutdown' with a retryable error, 'rejected' (its user message
+ * could not be saved) with an error and nothing saved. `finalStop` gives up a final write the
+ * database keeps refusing. Never throws: failures become the terminal event, or a log line when the
+ * stream itself is gone.
  */
-export async function runGeneration(job: GenerationJob, deps: GenerationDeps, stop: AbortSignal): Promise<void> {
-  const { store, provider, log } = deps;
+export async function runGeneration(
+  job: GenerationJob,
+  deps: GenerationDeps,
+  stop: AbortSignal,
+  finalStop: AbortSignal,
+): Promise<void> {
+  const { store, log } = deps;
   const { streamId } = job;
+  const recorder = new AnswerRecorder();
+  const append = async (body: StreamEventBody) => recorder.record(await store.append(streamId, body));
   const renewal = setInterval(() => {
     store.renewLease(streamId).catch((error: unknown) => log.warn({ err: error, streamId }, 'lease renewal failed'));
   }, deps.leaseMs / 3);
   try {
-    await store.append(streamId, {
-      type: 'start',
-      streamId,
-      conversationId: job.conversationId,
-      messageId: job.messageId,
-      model: job.model,
-    });
-    let usage: Usage | null = null;
-    let finishReason: (StreamEventBody & { type: 'done' })['finishReason'] = 'stop';
-    for await (const chunk of provider.stream({ model: job.model, messages: job.messages, signal: stop })) {
-      if (chunk.type === 'text') {
-        if (chunk.text) await store.append(streamId, { type: 'token', text: chunk.text });
-      } else {
-        usage = chunk.usage;
-        finishReason = chunk.finishReason;
+    let terminal: TerminalBody;
+    try {
+      await append({
+        type: 'start',
+        streamId,
+        conversationId: job.conversationId,
+        messageId: job.messageId,
+        model: job.model,
+      });
+      terminal = await streamAnswer(job, deps, stop, append);
+    } catch (error) {
+      if (error instanceof StoreError && error.code !== SpoolErrorCode.storeUnavailable) {
+        // The stream ended or vanished under us: there is nowhere left to write to.
+        log.error({ err: error, streamId }, 'generation stopped: its stream is gone or already ended');
+        return;
       }
+      terminal = terminalFor(stop, error);
+      if (terminal.type === 'error' && !stop.aborted) log.error({ err: error, streamId }, 'generation failed');
     }
-    await store.append(streamId, { type: 'done', finishReason, usage });
-  } catch (error) {
-    await endAfterFailure(job, deps, stop, error);
+    await finish(job, deps, { recorder, terminal, rejected: stop.reason === 'rejected', finalStop });
   } finally {
     clearInterval(renewal);
   }
 }
 
-async function endAfterFailure(job: GenerationJob, deps: GenerationDeps, stop: AbortSignal, error: unknown) {
-  const { streamId } = job;
-  if (error instanceof StoreError && error.code !== SpoolErrorCode.storeUnavailable) {
-    // The stream ended or vanished under us: there is nowhere left to write to.
-    deps.log.error({ err: error, streamId }, 'generation stopped: its stream is gone or already ended');
-    return;
+async function streamAnswer(
+  job: GenerationJob,
+  deps: GenerationDeps,
+  stop: AbortSignal,
+  append: (body: StreamEventBody) => Promise<void>,
+): Promise<TerminalBody> {
+  const messages = await contextFor(job, deps);
+  let usage: Usage | null = null;
+  let finishReason: (StreamEventBody & { type: 'done' })['finishReason'] = 'stop';
+  for await (const chunk of deps.provider.stream({ model: job.model, messages, signal: stop })) {
+    if (chunk.type === 'text') {
+      if (chunk.text) await append({ type: 'token', text: chunk.text });
+    } else {
+      usage = chunk.usage;
+      finishReason = chunk.finishReason;
+    }
   }
-  const terminal = terminalFor(stop, error);
-  if (terminal.type === 'error') deps.log.error({ err: error, streamId }, 'generation failed');
+  return { type: 'done', finishReason, usage };
+}
+
+/** The conversation's recent messages, then the new one. Checks that the caller owns the conversation. */
+async function contextFor(job: GenerationJob, deps: GenerationDeps): Promise<ChatMessage[]> {
+  const prompt: ChatMessage = { role: 'user', content: job.prompt };
+  if (!job.existingConversation) return [prompt];
+  const history = await deps.history.load(job.conversationId);
+  if (!history || history.ownerId !== job.ownerId) throw new ConversationNotFoundError(job.conversationId);
+  // On a cache miss the database may already hold this very message: it goes last, once.
+  const earlier = history.messages.filter((message) => message.id !== job.userMessageId);
+  return [...earlier.map(({ role, content }) => ({ role, content })), prompt];
+}
+
+interface Ending {
+  recorder: AnswerRecorder;
+  terminal: TerminalBody;
+  rejected: boolean;
+  finalStop: AbortSignal;
+}
+
+/** Saves the final message, then appends the terminal event: a client that sees the end finds the message saved. */
+async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending): Promise<void> {
+  const { streamId } = job;
+  const { recorder } = ending;
+  if (!ending.rejected) {
+    const terminal = { ...ending.terminal, index: recorder.nextIndex } as TerminalEvent;
+    recorder.record(terminal);
+    const answer = finalAnswerOf(job.messageId, recorder.answer(), terminal);
+    try {
+      const question = { id: job.userMessageId, content: job.prompt };
+      const write = { streamId, conversationId: job.conversationId, question, answer, terminal };
+      if (!(await deps.finals.save(write, ending.finalStop))) return; // recovery appends the terminal event
+    } catch (error) {
+      // Not the database being away (that is retried): the message stays `streaming` for recovery to settle.
+      deps.log.error({ err: error, streamId }, 'could not save the final answer');
+    }
+  }
   try {
-    await deps.store.append(streamId, terminal);
-  } catch (appendError) {
-    // Readers will end the stream with GENERATOR_LOST once the lease lapses.
-    deps.log.error({ err: appendError, streamId }, 'could not append the terminal event');
+    await deps.store.append(streamId, ending.terminal);
+  } catch (error) {
+    // Readers end the stream with GENERATOR_LOST once the lease lapses.
+    deps.log.error({ err: error, streamId }, 'could not append the terminal event');
   }
 }
 
-function terminalFor(stop: AbortSignal, error: unknown): StreamEventBody {
+function terminalFor(stop: AbortSignal, error: unknown): TerminalBody {
   if (stop.aborted && stop.reason === 'cancelled') return { type: 'done', finishReason: 'cancelled', usage: null };
   if (stop.aborted && stop.reason === 'shutdown') {
     return {
@@ -88,8 +164,8 @@ function terminalFor(stop: AbortSignal, error: unknown): StreamEventBody {
       retryable: true,
     };
   }
-  if (error instanceof StoreError) {
-    return { type: 'error', code: error.code, message: error.message, retryable: true };
+  if (error instanceof SpoolError) {
+    return { type: 'error', code: error.code, message: error.message, retryable: isRetryableErrorCode(error.code) };
   }
   return {
     type: 'error',

@@ -88,6 +88,10 @@ export class MemoryStreamStore implements StreamStore {
     return follow(source, { ...this.#tuning, streamId, fromIndex: options.fromIndex, signal: options.signal });
   }
 
+  async readLog(streamId: string): Promise<StreamEvent[] | null> {
+    return this.#streams.get(streamId)?.events.slice() ?? null;
+  }
+
   async requestCancel(streamId: string): Promise<void> {
     const stream = this.#writable(streamId);
     stream.cancelRequested = true;

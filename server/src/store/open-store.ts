@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { type KeyValueStore, MemoryKeyValueStore } from './key-value.ts';
 import { MemoryStreamStore } from './memory.ts';
 import { RedisStreamStore } from './redis.ts';
+import { RedisKeyValueStore } from './redis-key-value.ts';
 import type { StreamStore } from './types.ts';
 
 export interface OpenStoreOptions {
@@ -14,6 +16,8 @@ export interface OpenStoreOptions {
 
 export interface OpenedStore {
   store: StreamStore;
+  /** Shared small values, in the same place as the log. */
+  keyValue: KeyValueStore;
   kind: 'memory' | 'redis';
   close(): Promise<void>;
 }
@@ -48,11 +52,11 @@ export async function connectRedis(url: string, role: 'commands' | 'subscriber',
   return redis;
 }
 
-/** The store the configuration asks for; Redis gets two connections, commands and the one shared subscriber. */
+/** The store the configuration asks for, and its key-value companion; Redis gets two connections, commands and the one shared subscriber. */
 export async function openStore(options: OpenStoreOptions): Promise<OpenedStore> {
   if (!options.redisUrl) {
     const store = new MemoryStreamStore({ logTtlMs: options.logTtlMs });
-    return { store, kind: 'memory', close: () => store.close() };
+    return { store, keyValue: new MemoryKeyValueStore(), kind: 'memory', close: () => store.close() };
   }
   const [redis, subscriber] = await Promise.all([
     connectRedis(options.redisUrl, 'commands', options.log),
@@ -67,6 +71,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
   });
   return {
     store,
+    keyValue: new RedisKeyValueStore(redis, options.redisPrefix),
     kind: 'redis',
     async close() {
       await store.close();

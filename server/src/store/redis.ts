@@ -8,6 +8,7 @@ import {
 } from '@spool/shared';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { parseJson } from '../json.ts';
 import {
   generatorLostEvent,
   StoreUnavailableError,
@@ -125,6 +126,16 @@ export class RedisStreamStore implements StreamStore {
     return follow(source, { ...this.#tuning, streamId, fromIndex: options.fromIndex, signal: options.signal });
   }
 
+  async readLog(streamId: string): Promise<StreamEvent[] | null> {
+    const events: StreamEvent[] = [];
+    for (;;) {
+      const page = await this.#readPage(streamId, events.length, this.#tuning.pageSize);
+      if (!page) return null;
+      events.push(...page.events);
+      if (page.events.length === 0 || events.length >= page.length) return events;
+    }
+  }
+
   async requestCancel(streamId: string): Promise<void> {
     await this.#call('spoolRequestCancel', streamId, `${this.channelOf(streamId)}:cancel`);
   }
@@ -196,11 +207,8 @@ function translateError(error: unknown, streamId: string): Error {
   return new StoreUnavailableError(error);
 }
 
+/** Undefined for anything that is not an event: the hub logs it and the readers resync from the log. */
 function decodeEvent(raw: string): StreamEvent | undefined {
-  try {
-    const parsed = streamEventSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined; // not JSON: the hub logs it and the readers resync from the log
-  }
+  const parsed = streamEventSchema.safeParse(parseJson(raw));
+  return parsed.success ? parsed.data : undefined;
 }

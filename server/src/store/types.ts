@@ -42,6 +42,8 @@ export interface StreamStore {
    * the first event. Releases everything it holds on return, throw or abort.
    */
   read(streamId: string, options: ReadOptions): AsyncIterable<StreamEvent>;
+  /** The events in the log now, without waiting for more; null if the log is gone. */
+  readLog(streamId: string): Promise<StreamEvent[] | null>;
   /** Asks the generator, wherever it runs, to stop. Fails like `append` if the stream is gone or ended. */
   requestCancel(streamId: string): Promise<void>;
   /** Resolves once a cancel is requested for the stream; settles never otherwise, until `signal` aborts. */

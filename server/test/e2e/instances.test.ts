@@ -18,7 +18,7 @@ describe('two server instances sharing Redis', () => {
 
     expect([...fromB, ...fromA].map((event) => event.index)).toEqual(range(0, 61));
     expect(fromA.at(-1)?.type).toBe('done');
-    expect(a.generations.size).toBe(0);
+    expect(a.services.generations.size).toBe(0);
   });
 
   it('cancels on B a generation running on A', async () => {
@@ -44,6 +44,6 @@ describe('two server instances sharing Redis', () => {
     await expect(onB.cancelStream.mutate({ streamId: sent.streamId })).rejects.toMatchObject({
       data: { code: 'CONFLICT', spoolCode: 'STREAM_ENDED' },
     });
-    expect(a.generations.size).toBe(0);
+    expect(a.services.generations.size).toBe(0);
   });
 });

@@ -31,7 +31,7 @@ describe.each(['sse', 'ws'] as const)('watchers that drop over %s', (transport) 
   it(`leave no listener and no channel subscription behind after ${cycles} connect/drop cycles`, async () => {
     const prefix = uniquePrefix();
     const server = await startTestServer({ redisPrefix: prefix, demoTokens: 100_000, demoTokensPerSecond: 5 });
-    const store = server.store;
+    const store = server.services.store;
     if (!(store instanceof RedisStreamStore)) throw new Error('expected the Redis store');
     const observer = await openRedisStore(prefix);
     const client = connect(server.url, 'ws');

@@ -4,21 +4,16 @@ import { initTRPC } from '@trpc/server';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import { EventSource } from 'eventsource';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import {
-  createSpoolRouter,
-  DemoProvider,
-  Generations,
-  MemoryStreamStore,
-  spoolErrorFormatter,
-} from '../../src/index.ts';
+import { loadConfig, openSpoolServices, spoolErrorFormatter } from '../../src/index.ts';
+import { testDatabaseUrl } from '../helpers/database.ts';
 import { testLog } from '../helpers/redis.ts';
 
 describe('an app that mounts Spool in its own tRPC router', () => {
   it('serves its own procedures and Spool’s side by side', async () => {
-    const store = new MemoryStreamStore();
-    const provider = new DemoProvider({ tokens: 5, tokensPerSecond: 0 });
-    const generations = new Generations({ store, provider, log: testLog, leaseMs: 10_000 });
-    const spool = createSpoolRouter({ store, generations, provider, leaseMs: 10_000 });
+    const config = loadConfig({ DATABASE_URL: await testDatabaseUrl(), SPOOL_DEMO_TOKENS: '5' });
+    const services = await openSpoolServices(config, { log: testLog });
+    onTestFinished(() => services.close());
+    const spool = services.router;
 
     const t = initTRPC.context<{ userId: string; tenant: string }>().create({ errorFormatter: spoolErrorFormatter });
     const appRouter = t.router({
@@ -48,7 +43,7 @@ describe('an app that mounts Spool in its own tRPC router', () => {
       if (data.type === 'done') break;
     }
     expect(types).toEqual(['start', 'token', 'token', 'token', 'token', 'token', 'done']);
-    expect((await store.meta(sent.streamId))?.ownerId).toBe('ada');
+    expect((await services.store.meta(sent.streamId))?.ownerId).toBe('ada');
     await expect(client.spool.cancelStream.mutate({ streamId: sent.streamId })).rejects.toMatchObject({
       data: { code: 'CONFLICT', spoolCode: 'STREAM_ENDED' },
     });

@@ -51,7 +51,7 @@ describe.each([
       },
     );
     await firstEvent.promise;
-    await vi.waitFor(async () => expect((await server.store.meta(streamId))?.status).toBe('ended'), {
+    await vi.waitFor(async () => expect((await server.services.store.meta(streamId))?.status).toBe('ended'), {
       timeout: 10_000,
     });
     PausableWebSocket.opened.at(-1)?.tcp.resume();

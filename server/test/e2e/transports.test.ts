@@ -37,7 +37,7 @@ describe.each([
     const server = await startTestServer({ redisPrefix, demoTokens: 50, demoTokensPerSecond: 20 });
     const client = connect(server.url, 'sse');
     const sent = await client.sendMessage.mutate({ content: 'quick return' });
-    const meta = await server.store.meta(sent.streamId);
+    const meta = await server.services.store.meta(sent.streamId);
     expect(meta?.status).toBe('running');
     expect(meta?.length).toBeLessThan(5);
     await client.cancelStream.mutate({ streamId: sent.streamId });

@@ -1,6 +1,7 @@
 import { onTestFinished } from 'vitest';
-import { type SpoolServer, startSpool } from '../../src/app.ts';
+import { type SpoolServer, type StartOptions, startSpool } from '../../src/app.ts';
 import { loadConfig, type SpoolConfig } from '../../src/config.ts';
+import { testDatabaseUrl } from './database.ts';
 import { testLog, testRedisUrl } from './redis.ts';
 
 export interface TestServerOptions {
@@ -12,6 +13,12 @@ export interface TestServerOptions {
   demoTokensPerSecond?: number;
   leaseMs?: number;
   wsMaxBufferedBytes?: number;
+  /** Default: this test file's own migrated PostgreSQL database. */
+  database?: Partial<SpoolConfig['database']>;
+  finalRetryMaxMs?: number;
+  /** Default: long enough that only `services.recovery.runNow()` runs a pass after the one at start. */
+  recoveryIntervalMs?: number;
+  onQuery?: StartOptions['onQuery'];
 }
 
 /** A real Spool server on port 0, closed when the test finishes. */
@@ -25,9 +32,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     leaseMs: options.leaseMs ?? base.leaseMs,
     wsMaxBufferedBytes: options.wsMaxBufferedBytes ?? base.wsMaxBufferedBytes,
     shutdownGraceMs: 0,
+    database: { url: await testDatabaseUrl(), dataDir: 'memory://', migrate: false, ...options.database },
+    finalRetryMaxMs: options.finalRetryMaxMs ?? 200,
+    recoveryIntervalMs: options.recoveryIntervalMs ?? 3_600_000,
     demo: { tokens: options.demoTokens ?? 20, tokensPerSecond: options.demoTokensPerSecond ?? 0 },
   };
-  const server = await startSpool(config, { log: testLog });
+  const server = await startSpool(config, { log: testLog, onQuery: options.onQuery });
   onTestFinished(() => server.close());
   return server;
 }

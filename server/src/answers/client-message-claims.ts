@@ -1,0 +1,65 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type SendMessageOutput, SpoolErrorCode, sendMessageOutputSchema } from '@spool/shared';
+import { z } from 'zod';
+import { SpoolError } from '../errors.ts';
+import { parseJson } from '../json.ts';
+import type { KeyValueStore } from '../store/key-value.ts';
+
+const claimSchema = z.object({ ids: sendMessageOutputSchema, committed: z.boolean() });
+
+export interface ClientMessageClaimsOptions {
+  keyValue: KeyValueStore;
+  /** How long a `clientMessageId` is remembered here; past it, the database's unique index still refuses a repeat. */
+  ttlMs: number;
+  /** How long a repeat waits for the first request to commit; an uncommitted claim lapses after twice this. */
+  waitMs: number;
+}
+
+/**
+ * Makes `sendMessage` idempotent per (user, clientMessageId) across server instances, without a
+ * database query before generation starts: the first request claims the key in one round trip; a
+ * repeat gets the first request's ids, once the first has committed them.
+ */
+export class ClientMessageClaims {
+  readonly #options: ClientMessageClaimsOptions;
+
+  constructor(options: ClientMessageClaimsOptions) {
+    this.#options = options;
+  }
+
+  /** Null: this call holds the claim and must `commit` or `release` it. Otherwise: the earlier request's durable ids. */
+  async claim(ownerId: string, clientMessageId: string, ids: SendMessageOutput): Promise<SendMessageOutput | null> {
+    const { keyValue, waitMs } = this.#options;
+    const key = keyOf(ownerId, clientMessageId);
+    const mine = JSON.stringify({ ids, committed: false });
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const existing = await keyValue.setIfAbsent(key, mine, waitMs * 2);
+      if (existing === null) return null;
+      const claim = claimSchema.safeParse(parseJson(existing));
+      if (!claim.success) throw new Error(`unreadable idempotency claim under ${key}`);
+      if (claim.data.committed) return claim.data.ids;
+      if (Date.now() > deadline) {
+        throw new SpoolError(
+          SpoolErrorCode.databaseUnavailable,
+          'an earlier request with this clientMessageId is still being saved; try again',
+        );
+      }
+      await sleep(20); // the first request is committing: a few milliseconds, rarely more
+    }
+  }
+
+  async commit(ownerId: string, clientMessageId: string, ids: SendMessageOutput): Promise<void> {
+    const { keyValue, ttlMs } = this.#options;
+    await keyValue.set(keyOf(ownerId, clientMessageId), JSON.stringify({ ids, committed: true }), ttlMs);
+  }
+
+  /** Lets a later request with the same id try again, after this one failed. */
+  async release(ownerId: string, clientMessageId: string): Promise<void> {
+    await this.#options.keyValue.delete(keyOf(ownerId, clientMessageId));
+  }
+}
+
+function keyOf(ownerId: string, clientMessageId: string): string {
+  return `client-message:${JSON.stringify([ownerId, clientMessageId])}`;
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { Database } from '../db/database.ts';
+import { type ConversationHistory, loadHistory } from '../db/messages.ts';
+import { parseJson } from '../json.ts';
+import type { KeyValueStore } from '../store/key-value.ts';
+
+const cachedHistorySchema = z.object({
+  ownerId: z.string(),
+  messages: z.array(z.object({ id: z.string(), role: z.enum(['system', 'user', 'assistant']), content: z.string() })),
+});
+
+export interface HistoryCacheOptions {
+  db: Database;
+  keyValue: KeyValueStore;
+  /** Messages given to the model as context. */
+  count: number;
+  ttlMs: number;
+}
+
+/**
+ * A conversation's recent messages for the model, read through the key-value store so that a follow-up
+ * question costs no database query; each final write adds its exchange.
+ */
+export class HistoryCache {
+  readonly #options: HistoryCacheOptions;
+
+  constructor(options: HistoryCacheOptions) {
+    this.#options = options;
+  }
+
+  /** The owner and recent messages, or null if the conversation does not exist. */
+  async load(conversationId: string): Promise<ConversationHistory | null> {
+    const cached = await this.#options.keyValue.get(keyOf(conversationId));
+    const parsed = cached === null ? undefined : cachedHistorySchema.safeParse(parseJson(cached));
+    // A missing or unreadable entry: read the database and cache it afresh.
+    return parsed?.success ? parsed.data : this.refresh(conversationId);
+  }
+
+  /**
+   * Adds a finished exchange to a cached history, so the next question in the conversation needs no
+   * database query. Nothing cached: nothing to do, the next load reads the database.
+   */
+  async append(conversationId: string, messages: ConversationHistory['messages']): Promise<void> {
+    const { keyValue, count, ttlMs } = this.#options;
+    const cached = await keyValue.get(keyOf(conversationId));
+    const parsed = cached === null ? undefined : cachedHistorySchema.safeParse(parseJson(cached));
+    if (!parsed?.success) return;
+    const known = new Set(parsed.data.messages.map((message) => message.id));
+    const updated = [...parsed.data.messages, ...messages.filter((message) => !known.has(message.id))].slice(-count);
+    await keyValue.set(keyOf(conversationId), JSON.stringify({ ...parsed.data, messages: updated }), ttlMs);
+  }
+
+  /** Reads the history from the database and caches it. */
+  async refresh(conversationId: string): Promise<ConversationHistory | null> {
+    const { db, keyValue, count, ttlMs } = this.#options;
+    const history = await loadHistory(db.em(), conversationId, count);
+    if (history) await keyValue.set(keyOf(conversationId), JSON.stringify(history), ttlMs);
+    return history;
+  }
+}
+
+function keyOf(conversationId: string): string {
+  return `history:${conversationId}`;
+}

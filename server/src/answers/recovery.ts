@@ -1,0 +1,96 @@
+import type { TerminalEvent } from '@spool/shared';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.ts';
+import { type FinalAnswer, findStreamingAnswers, saveFinalAnswer } from '../db/messages.ts';
+import type { Generations } from '../generation/generations.ts';
+import { generatorLostEvent, StreamEndedError } from '../store/errors.ts';
+import type { StreamStore } from '../store/types.ts';
+import type { FinalWriter } from './final-writer.ts';
+import { finalAnswerFromLog, lostAnswer } from './outcome.ts';
+
+export interface RecoveryDeps {
+  db: Database;
+  store: StreamStore;
+  finals: FinalWriter;
+  generations: Generations;
+  log: Logger;
+}
+
+/** Answers settled per pass; the rest wait for the next one. */
+const batchSize = 200;
+
+/**
+ * Settles answers still `streaming` in the database that no generator will finish: those whose
+ * final write was left pending by a process that stopped (saved as they ended, and their terminal
+ * event appended), those whose generator died (ended by lease, saved as failed with their partial
+ * text), and those whose log vanished (failed, STREAM_LOST). Answers with a live generator, here or
+ * on another instance, are left alone. Safe to run on every instance at once: each answer is saved
+ * once, by whoever gets there first. Returns how many it saved.
+ */
+export async function recoverAnswers(deps: RecoveryDeps): Promise<number> {
+  const { db, generations } = deps;
+  let saved = 0;
+  for (const row of await findStreamingAnswers(db.em(), batchSize)) {
+    if (!row.streamId || generations.has(row.streamId)) continue;
+    const final = await settle(deps, row.id, row.streamId);
+    if (final && (await saveFinalAnswer(db.em(), final))) {
+      saved++;
+      deps.log.info({ streamId: row.streamId, status: final.status }, 'recovered an unsaved answer');
+    }
+    if (final) await deps.finals.dropPending(row.streamId);
+  }
+  return saved;
+}
+
+/**
+ * The answer's final form, or null while its generator is alive. A generator that finished but could
+ * not save before it stopped left its terminal event pending: it is appended now, before the save,
+ * the one exception to "saved, then ended", so that the log and the saved answer agree.
+ */
+async function settle(deps: RecoveryDeps, messageId: string, streamId: string): Promise<FinalAnswer | null> {
+  const { store, finals } = deps;
+  const meta = await store.meta(streamId);
+  if (!meta) return lostAnswer(messageId);
+  if (meta.status === 'running') {
+    const pending = await finals.pendingTerminal(streamId);
+    if (pending) await appendUnlessEnded(store, streamId, pending);
+    else if (!(await store.endIfAbandoned(streamId, generatorLostEvent))) return null;
+  }
+  const events = await store.readLog(streamId);
+  return events ? finalAnswerFromLog(messageId, events) : lostAnswer(messageId);
+}
+
+async function appendUnlessEnded(store: StreamStore, streamId: string, event: TerminalEvent): Promise<void> {
+  const { index: _index, ...body } = event;
+  try {
+    await store.append(streamId, body);
+  } catch (error) {
+    // Ended meanwhile (a reader, after the lease lapsed): the log as it stands is the answer.
+    if (!(error instanceof StreamEndedError)) throw error;
+  }
+}
+
+export interface RecoverySchedule {
+  /** Runs a pass now (after the one in progress, if any); resolves with how many answers it saved. */
+  runNow(): Promise<number>;
+  stop(): void;
+}
+
+/** A pass at start and then every `intervalMs`; a failed pass (the database away, say) is logged and retried next time. */
+export function scheduleRecovery(deps: RecoveryDeps, intervalMs: number): RecoverySchedule {
+  let running: Promise<number> = Promise.resolve(0);
+  const runNow = () => {
+    running = running.then(
+      () => recoverAnswers(deps),
+      () => recoverAnswers(deps),
+    );
+    return running;
+  };
+  const pass = () => {
+    runNow().catch((error: unknown) => deps.log.warn({ err: error }, 'recovery pass failed; trying again later'));
+  };
+  pass();
+  const timer = setInterval(pass, intervalMs);
+  timer.unref();
+  return { runNow, stop: () => clearInterval(timer) };
+}

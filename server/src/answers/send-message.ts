@@ -1,0 +1,92 @@
+import { type SendMessageInput, type SendMessageOutput, SpoolErrorCode } from '@spool/shared';
+import type { Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import type { Database } from '../db/database.ts';
+import { DuplicateClientMessageError, saveExchange } from '../db/messages.ts';
+import { SpoolError } from '../errors.ts';
+import type { Generations } from '../generation/generations.ts';
+import type { ModelProvider } from '../generation/provider.ts';
+import type { StreamStore } from '../store/types.ts';
+import type { ClientMessageClaims } from './client-message-claims.ts';
+
+export interface SendMessageDeps {
+  store: StreamStore;
+  generations: Generations;
+  provider: ModelProvider;
+  db: Database;
+  claims: ClientMessageClaims;
+  /** The generator's lease on a stream. */
+  leaseMs: number;
+  log: Logger;
+}
+
+/**
+ * The hot path. Ids are made here (UUIDv7); generation starts at once, in parallel with the
+ * transaction that saves the user message, and this returns when that transaction has committed,
+ * so the ids it returns are durable. If the save fails, the generation is stopped before it saves
+ * anything. A repeated `clientMessageId` returns the first request's ids and starts nothing.
+ */
+export async function sendMessage(
+  deps: SendMessageDeps,
+  ownerId: string,
+  input: SendMessageInput,
+): Promise<SendMessageOutput> {
+  const model = input.model ?? deps.provider.defaultModel;
+  if (!deps.provider.models.includes(model)) {
+    throw new SpoolError(
+      SpoolErrorCode.invalidInput,
+      `unknown model "${model}"; available: ${deps.provider.models.join(', ')}`,
+    );
+  }
+  const ids: SendMessageOutput = {
+    conversationId: input.conversationId ?? uuidv7(),
+    userMessageId: uuidv7(),
+    assistantMessageId: uuidv7(),
+    streamId: uuidv7(),
+  };
+  const { clientMessageId } = input;
+  if (clientMessageId !== undefined) {
+    const earlier = await deps.claims.claim(ownerId, clientMessageId, ids);
+    if (earlier) return earlier;
+  }
+  try {
+    await deps.store.create(ids.streamId, { ownerId, leaseMs: deps.leaseMs });
+    const existingConversation = input.conversationId !== undefined;
+    deps.generations.start({
+      ...ids,
+      existingConversation,
+      ownerId,
+      messageId: ids.assistantMessageId,
+      model,
+      prompt: input.content,
+    });
+    const saved = saveExchange(deps.db.em(), {
+      ...ids,
+      ownerId,
+      existingConversation,
+      content: input.content,
+      clientMessageId,
+      model,
+    });
+    await saved.catch((error: unknown) => {
+      deps.generations.stop(ids.streamId, 'rejected');
+      throw error;
+    });
+  } catch (error) {
+    if (clientMessageId !== undefined) {
+      await deps.claims.release(ownerId, clientMessageId).catch((releaseError: unknown) => {
+        // The claim lapses by itself shortly; until then a retry waits and is told to try again.
+        deps.log.warn({ err: releaseError, clientMessageId }, 'could not release an idempotency claim');
+      });
+    }
+    if (error instanceof DuplicateClientMessageError) return error.existing;
+    throw error;
+  }
+  if (clientMessageId !== undefined) {
+    await deps.claims.commit(ownerId, clientMessageId, ids).catch((commitError: unknown) => {
+      // Saved all the same: once the uncommitted claim lapses, the database's unique index answers a repeat.
+      deps.log.warn({ err: commitError, clientMessageId }, 'could not mark an idempotency claim committed');
+    });
+  }
+  return ids;
+}

@@ -1,0 +1,76 @@
+import { fileURLToPath } from 'node:url';
+import { type EntityManager, MikroORM, type Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import type { Logger } from 'pino';
+import { entities } from './entities.ts';
+
+/** The repository's `migrations/` folder: append-only, made by `npm run migration:create`. */
+export const migrationsPath = fileURLToPath(new URL('../../../migrations', import.meta.url));
+
+/** In-memory PGlite: `SPOOL_DATA_DIR=memory://`. */
+export const inMemoryDataDir = 'memory://';
+
+export interface DatabaseOptions {
+  /** PostgreSQL. Unset: PGlite (embedded) in `dataDir`. */
+  url: string | undefined;
+  /** PGlite's folder, or `memory://`. */
+  dataDir: string;
+  /** Apply pending migrations on open. */
+  migrate: boolean;
+  log: Logger;
+  /** Sees every SQL statement before it runs (tests count queries with it). */
+  onQuery?: (sql: string) => void;
+}
+
+export interface Database {
+  kind: 'postgresql' | 'pglite';
+  orm: MikroORM;
+  /** A fresh EntityManager: one per request or job, never the global one (MikroORM #3076). */
+  em(): EntityManager;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens PostgreSQL (`url` set) or embedded PGlite with the same entities and migrations, and applies
+ * pending migrations unless told not to. PGlite's driver is loaded only when it is used.
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const { log, onQuery } = options;
+  const common: Partial<Options> = {
+    entities,
+    extensions: [Migrator],
+    migrations: { path: migrationsPath, snapshot: false, silent: true },
+    logger: (message) => log.debug({ component: 'mikro-orm' }, message),
+    onQuery: (sql) => {
+      onQuery?.(sql);
+      return sql;
+    },
+    // Entities come from `defineEntity`; nothing to discover from files or decorators.
+    discovery: { warnWhenNoEntities: true },
+  };
+  const orm = options.url
+    ? await MikroORM.init({ ...common, driver: await postgresDriver(), clientUrl: options.url })
+    : await MikroORM.init({ ...common, driver: await pgliteDriver(), dbName: options.dataDir });
+  try {
+    if (options.migrate) await orm.migrator.up();
+  } catch (error) {
+    await orm.close();
+    throw error;
+  }
+  return {
+    kind: options.url ? 'postgresql' : 'pglite',
+    orm,
+    em: () => orm.em.fork(),
+    close: () => orm.close(),
+  };
+}
+
+type Driver = Options['driver'];
+
+async function postgresDriver(): Promise<Driver> {
+  return (await import('@mikro-orm/postgresql')).PostgreSqlDriver;
+}
+
+async function pgliteDriver(): Promise<Driver> {
+  return (await import('@mikro-orm/pglite')).PgliteDriver;
+}

@@ -1,0 +1,263 @@
+import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type {
+  Conversation as ConversationView,
+  FinishReason,
+  MessageStatus,
+  Message as MessageView,
+  SendMessageOutput,
+  SpoolErrorCode,
+  Usage,
+} from '@spool/shared';
+import { limits } from '@spool/shared';
+import type { RecordedAnswer } from '../answers/replay.ts';
+import type { ChatMessage } from '../generation/provider.ts';
+import { Conversation, Message } from './entities.ts';
+import { ConversationNotFoundError, withDatabase } from './errors.ts';
+
+/** What `sendMessage` saves before it returns: the user message and the answer's placeholder. */
+export interface Exchange extends SendMessageOutput {
+  ownerId: string;
+  /** False: `conversationId` is new and is created with this exchange. */
+  existingConversation: boolean;
+  content: string;
+  clientMessageId: string | undefined;
+  model: string;
+}
+
+/** Raised when the caller's `clientMessageId` is already saved: the earlier exchange is the answer. */
+export class DuplicateClientMessageError extends Error {
+  readonly existing: SendMessageOutput;
+  constructor(existing: SendMessageOutput) {
+    super('clientMessageId already used');
+    this.existing = existing;
+  }
+}
+
+/**
+ * Saves the user message and a `streaming` placeholder for the answer in one transaction, creating
+ * the conversation or checking that the caller owns it.
+ */
+export async function saveExchange(em: EntityManager, exchange: Exchange): Promise<void> {
+  const now = new Date();
+  try {
+    await withDatabase(() =>
+      em.transactional(async (tx) => {
+        if (exchange.existingConversation) {
+          const touched = await tx.nativeUpdate(
+            Conversation,
+            { id: exchange.conversationId, ownerId: exchange.ownerId },
+            { updatedAt: now },
+          );
+          if (touched === 0) throw new ConversationNotFoundError(exchange.conversationId);
+        } else {
+          await tx.insert(Conversation, {
+            id: exchange.conversationId,
+            ownerId: exchange.ownerId,
+            title: exchange.content.slice(0, limits.maxTitleChars),
+            createdAt: now,
+            updatedAt: now,
+          });
+        }
+        const common = {
+          conversation: exchange.conversationId,
+          ownerId: exchange.ownerId,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await tx.insertMany(Message, [
+          {
+            ...common,
+            id: exchange.userMessageId,
+            role: 'user',
+            content: exchange.content,
+            status: 'complete',
+            clientMessageId: exchange.clientMessageId ?? null,
+          },
+          {
+            ...common,
+            id: exchange.assistantMessageId,
+            role: 'assistant',
+            content: '',
+            status: 'streaming',
+            inReplyTo: exchange.userMessageId,
+            streamId: exchange.streamId,
+            model: exchange.model,
+          },
+        ]);
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof UniqueConstraintViolationException) || exchange.clientMessageId === undefined) throw error;
+    const existing = await findExchange(em, exchange.ownerId, exchange.clientMessageId);
+    if (!existing) throw error;
+    throw new DuplicateClientMessageError(existing);
+  }
+}
+
+/** The ids of the exchange saved under the caller's `clientMessageId`, if any. */
+export async function findExchange(
+  em: EntityManager,
+  ownerId: string,
+  clientMessageId: string,
+): Promise<SendMessageOutput | null> {
+  return withDatabase(async () => {
+    const user = await em.findOne(Message, { ownerId, clientMessageId }, { disableIdentityMap: true });
+    if (!user) return null;
+    const answer = await em.findOne(Message, { inReplyTo: user.id }, { disableIdentityMap: true });
+    if (!answer?.streamId) return null;
+    return {
+      conversationId: user.conversation.id,
+      userMessageId: user.id,
+      assistantMessageId: answer.id,
+      streamId: answer.streamId,
+    };
+  });
+}
+
+/** An answer's final state, written once when it ends. */
+export interface FinalAnswer extends RecordedAnswer {
+  messageId: string;
+  status: Exclude<MessageStatus, 'streaming'>;
+  finishReason: FinishReason | null;
+  usage: Usage | null;
+  errorCode: SpoolErrorCode | null;
+}
+
+/** Writes the final answer over its placeholder. Returns false if it was already final (someone else saved it). */
+export async function saveFinalAnswer(em: EntityManager, answer: FinalAnswer): Promise<boolean> {
+  const updated = await withDatabase(() =>
+    em.nativeUpdate(
+      Message,
+      { id: answer.messageId, status: 'streaming' },
+      {
+        content: answer.content,
+        status: answer.status,
+        finishReason: answer.finishReason,
+        promptTokens: answer.usage?.promptTokens ?? null,
+        completionTokens: answer.usage?.completionTokens ?? null,
+        totalTokens: answer.usage?.totalTokens ?? null,
+        errorCode: answer.errorCode,
+        replay: answer.replay,
+        updatedAt: new Date(),
+      },
+    ),
+  );
+  return updated > 0;
+}
+
+/** The assistant message a stream carries (or carried). */
+export function findAnswerByStream(em: EntityManager, streamId: string) {
+  return withDatabase(() => em.findOne(Message, { streamId }, { disableIdentityMap: true }));
+}
+
+/** Answers still marked `streaming`: live ones, and those whose generator died or whose final write is pending. */
+export function findStreamingAnswers(em: EntityManager, limit: number) {
+  return withDatabase(() =>
+    em.find(Message, { status: 'streaming' }, { orderBy: { id: 'asc' }, limit, disableIdentityMap: true }),
+  );
+}
+
+export interface ConversationHistory {
+  ownerId: string;
+  /** Oldest first, at most the requested count; unfinished and failed answers left out. */
+  messages: (ChatMessage & { id: string })[];
+}
+
+/** A conversation's owner and its most recent messages, or null if it does not exist. */
+export async function loadHistory(
+  em: EntityManager,
+  conversationId: string,
+  count: number,
+): Promise<ConversationHistory | null> {
+  return withDatabase(async () => {
+    const conversation = await em.findOne(Conversation, { id: conversationId }, { disableIdentityMap: true });
+    if (!conversation) return null;
+    const recent = await em.find(
+      Message,
+      { conversation: conversationId, status: { $in: ['complete', 'cancelled'] }, content: { $ne: '' } },
+      { orderBy: { id: 'desc' }, limit: count, fields: ['id', 'role', 'content'], disableIdentityMap: true },
+    );
+    return {
+      ownerId: conversation.ownerId,
+      messages: recent.reverse().map(({ id, role, content }) => ({ id, role, content })),
+    };
+  });
+}
+
+export interface PageRequest {
+  cursor?: string | undefined;
+  limit: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** The caller's conversations, newest first. */
+export async function listConversations(
+  em: EntityManager,
+  ownerId: string,
+  page: PageRequest,
+): Promise<Page<ConversationView>> {
+  const rows = await withDatabase(() =>
+    em.find(
+      Conversation,
+      { ownerId, ...(page.cursor ? { id: { $lt: page.cursor } } : {}) },
+      { orderBy: { id: 'desc' }, limit: page.limit + 1, disableIdentityMap: true },
+    ),
+  );
+  return toPage(rows, page.limit, (row) => ({
+    id: row.id,
+    title: row.title,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  }));
+}
+
+/** One of the caller's conversations' messages, newest first. */
+export async function listMessages(
+  em: EntityManager,
+  ownerId: string,
+  conversationId: string,
+  page: PageRequest,
+): Promise<Page<MessageView>> {
+  const rows = await withDatabase(async () => {
+    const owned = await em.count(Conversation, { id: conversationId, ownerId });
+    if (owned === 0) throw new ConversationNotFoundError(conversationId);
+    return em.find(
+      Message,
+      { conversation: conversationId, ...(page.cursor ? { id: { $lt: page.cursor } } : {}) },
+      { orderBy: { id: 'desc' }, limit: page.limit + 1, disableIdentityMap: true },
+    );
+  });
+  return toPage(rows, page.limit, toMessageView);
+}
+
+function toMessageView(row: Message): MessageView {
+  const usage =
+    row.promptTokens == null || row.completionTokens == null || row.totalTokens == null
+      ? null
+      : { promptTokens: row.promptTokens, completionTokens: row.completionTokens, totalTokens: row.totalTokens };
+  return {
+    id: row.id,
+    conversationId: row.conversation.id,
+    role: row.role,
+    content: row.content,
+    status: row.status,
+    streamId: row.streamId ?? null,
+    model: row.model ?? null,
+    finishReason: row.finishReason ?? null,
+    usage,
+    errorCode: (row.errorCode ?? null) as SpoolErrorCode | null,
+    clientMessageId: row.clientMessageId ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function toPage<Row extends { id: string }, Item>(rows: Row[], limit: number, view: (row: Row) => Item): Page<Item> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items: items.map(view), nextCursor: rows.length > limit && last ? last.id : null };
+}

@@ -1,0 +1,82 @@
+import { ClientMessageClaims } from './answers/client-message-claims.ts';
+import { FinalWriter } from './answers/final-writer.ts';
+import { HistoryCache } from './answers/history-cache.ts';
+import { type RecoverySchedule, scheduleRecovery } from './answers/recovery.ts';
+import type { SpoolConfig } from './config.ts';
+import { type Database, openDatabase } from './db/database.ts';
+import { DemoProvider } from './generation/demo-provider.ts';
+import { Generations } from './generation/generations.ts';
+import type { ModelProvider } from './generation/provider.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { openStore } from './store/open-store.ts';
+import type { StreamStore } from './store/types.ts';
+import { type AppRouter, createSpoolRouter } from './trpc/router.ts';
+
+export interface SpoolServicesOptions {
+  log?: Logger;
+  provider?: ModelProvider;
+  /** Sees every SQL statement (tests count them). */
+  onQuery?: (sql: string) => void;
+}
+
+/** Everything behind Spool's procedures, without a transport: mount `router` in any tRPC server. */
+export interface SpoolServices {
+  router: AppRouter;
+  store: StreamStore;
+  storeKind: 'memory' | 'redis';
+  db: Database;
+  generations: Generations;
+  recovery: RecoverySchedule;
+  log: Logger;
+  /** Finishes or ends the generations (waiting up to the configured grace), then closes the store and the database. */
+  close(): Promise<void>;
+}
+
+/** How long a conversation's recent history stays cached; each final write refreshes it. */
+const historyTtlMs = 10 * 60 * 1000;
+/** How long a `clientMessageId` is answered from the key-value store rather than the database. */
+const clientMessageIdTtlMs = 24 * 60 * 60 * 1000;
+
+/** Opens the stream store and the database (migrating it unless told not to) and wires the procedures to them. */
+export async function openSpoolServices(
+  config: SpoolConfig,
+  options: SpoolServicesOptions = {},
+): Promise<SpoolServices> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const provider = options.provider ?? new DemoProvider(config.demo);
+  const opened = await openStore({ ...config, log });
+  const db = await openDatabase({ ...config.database, log, onQuery: options.onQuery }).catch(async (error: unknown) => {
+    await opened.close();
+    throw error;
+  });
+  const { store, keyValue } = opened;
+  const history = new HistoryCache({ db, keyValue, count: config.historyMessages, ttlMs: historyTtlMs });
+  const finals = new FinalWriter({
+    db,
+    keyValue,
+    history,
+    log,
+    pendingTtlMs: config.logTtlMs,
+    retry: { firstDelayMs: Math.min(100, config.finalRetryMaxMs), maxDelayMs: config.finalRetryMaxMs },
+  });
+  const generations = new Generations({ store, provider, history, finals, log, leaseMs: config.leaseMs });
+  const claims = new ClientMessageClaims({ keyValue, ttlMs: clientMessageIdTtlMs, waitMs: 10_000 });
+  const router = createSpoolRouter({ store, generations, provider, db, claims, leaseMs: config.leaseMs, log });
+  const recovery = scheduleRecovery({ db, store, finals, generations, log }, config.recoveryIntervalMs);
+
+  return {
+    router,
+    store,
+    storeKind: opened.kind,
+    db,
+    generations,
+    recovery,
+    log,
+    async close() {
+      recovery.stop();
+      await generations.shutdown(config.shutdownGraceMs);
+      await opened.close();
+      await db.close();
+    },
+  };
+}
