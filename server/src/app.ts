@@ -15,7 +15,7 @@ export interface SpoolServer {
   services: SpoolServices;
   /** Drops every client connection (WebSocket and SSE) without stopping: clients reconnect. */
   dropConnections(): void;
-  /** Stops accepting, tells WebSocket clients to reconnect elsewhere, finishes or ends generations, closes. */
+  /** Stops accepting, tells WebSocket clients to reconnect elsewhere, finishes or ends generations, closes. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -49,6 +49,14 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    await ws.close();
+    server.closeAllConnections();
+    await closed;
+    await services.close();
+  };
   return {
     url: `http://${host}:${port}${trpcPath}`,
     port,
@@ -57,12 +65,9 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
       ws.dropConnections();
       server.closeAllConnections();
     },
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await ws.close();
-      server.closeAllConnections();
-      await closed;
-      await services.close();
+    close() {
+      closing ??= close();
+      return closing;
     },
   };
 }

@@ -50,7 +50,9 @@ export class FinalWriter {
     let pending = false;
     for (;;) {
       try {
-        await saveFinalAnswer(db.em(), write.answer);
+        if (!(await saveFinalAnswer(db.em(), write.answer))) {
+          log.warn({ streamId: write.streamId }, 'the answer was already saved (by recovery?); keeping that');
+        }
         break;
       } catch (error) {
         if (!(error instanceof DatabaseUnavailableError)) throw error;

@@ -52,6 +52,7 @@ export async function sendMessage(
   try {
     await deps.store.create(ids.streamId, { ownerId, leaseMs: deps.leaseMs });
     const existingConversation = input.conversationId !== undefined;
+    const exchangeSaved = Promise.withResolvers<boolean>();
     deps.generations.start({
       ...ids,
       existingConversation,
@@ -59,19 +60,23 @@ export async function sendMessage(
       messageId: ids.assistantMessageId,
       model,
       prompt: input.content,
+      exchangeSaved: exchangeSaved.promise,
     });
-    const saved = saveExchange(deps.db.em(), {
-      ...ids,
-      ownerId,
-      existingConversation,
-      content: input.content,
-      clientMessageId,
-      model,
-    });
-    await saved.catch((error: unknown) => {
+    try {
+      await saveExchange(deps.db.em(), {
+        ...ids,
+        ownerId,
+        existingConversation,
+        content: input.content,
+        clientMessageId,
+        model,
+      });
+      exchangeSaved.resolve(true);
+    } catch (error) {
+      exchangeSaved.resolve(false);
       deps.generations.stop(ids.streamId, 'rejected');
       throw error;
-    });
+    }
   } catch (error) {
     if (clientMessageId !== undefined) {
       await deps.claims.release(ownerId, clientMessageId).catch((releaseError: unknown) => {

@@ -27,6 +27,11 @@ export interface GenerationJob {
   messageId: string;
   model: string;
   prompt: string;
+  /**
+   * Settles when `sendMessage`'s transaction does: true once the user message and this answer's
+   * placeholder are committed, false if they never will be. The final write waits for it.
+   */
+  exchangeSaved: Promise<boolean>;
 }
 
 export interface GenerationDeps {
@@ -85,7 +90,7 @@ export async function runGeneration(
       terminal = terminalFor(stop, error);
       if (terminal.type === 'error' && !stop.aborted) log.error({ err: error, streamId }, 'generation failed');
     }
-    await finish(job, deps, { recorder, terminal, rejected: stop.reason === 'rejected', finalStop });
+    await finish(job, deps, { recorder, terminal, finalStop });
   } finally {
     clearInterval(renewal);
   }
@@ -125,7 +130,6 @@ async function contextFor(job: GenerationJob, deps: GenerationDeps): Promise<Cha
 interface Ending {
   recorder: AnswerRecorder;
   terminal: TerminalBody;
-  rejected: boolean;
   finalStop: AbortSignal;
 }
 
@@ -133,7 +137,8 @@ interface Ending {
 async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending): Promise<void> {
   const { streamId } = job;
   const { recorder } = ending;
-  if (!ending.rejected) {
+  // A fast answer can end before its placeholder is committed; one that never will be has nothing to update.
+  if (await job.exchangeSaved) {
     const terminal = { ...ending.terminal, index: recorder.nextIndex } as TerminalEvent;
     recorder.record(terminal);
     const answer = finalAnswerOf(job.messageId, recorder.answer(), terminal);

@@ -36,6 +36,29 @@ describe.each(['ws', 'sse'] as const)('bad input over %s gets a typed error and 
       ['unknown stream', () => watch(client, { streamId: unknown }), notFound],
       ['cancel of an unknown stream', () => client.cancelStream.mutate({ streamId: unknown }), notFound],
       ['cancel of a finished stream', () => client.cancelStream.mutate({ streamId: finished.streamId }), ended],
+      [
+        'a message to an unknown conversation',
+        () => client.sendMessage.mutate({ content: 'hi', conversationId: unknown }),
+        noConversation,
+      ],
+      [
+        'messages of an unknown conversation',
+        () => client.listMessages.query({ conversationId: unknown }),
+        noConversation,
+      ],
+      ['a malformed cursor', () => client.listConversations.query({ cursor: 'page-2' }), badRequest],
+      [
+        'a malformed cursor for messages',
+        () => client.listMessages.query({ conversationId: finished.conversationId, cursor: '42' }),
+        badRequest,
+      ],
+      ['a page size of 0', () => client.listConversations.query({ limit: 0 }), badRequest],
+      [
+        'a page size over the limit',
+        () => client.listConversations.query({ limit: limits.maxPageSize + 1 }),
+        badRequest,
+      ],
+      ['a fractional page size', () => client.listMessages.query({ conversationId: unknown, limit: 2.5 }), badRequest],
     ];
     for (const [name, call, expected] of cases) {
       await expect(call(), name).rejects.toMatchObject({ data: expected });
@@ -65,3 +88,4 @@ const badRequest = { code: 'BAD_REQUEST', spoolCode: 'INVALID_INPUT' };
 const outOfRange = { code: 'BAD_REQUEST', spoolCode: 'INDEX_OUT_OF_RANGE' };
 const notFound = { code: 'NOT_FOUND', spoolCode: 'STREAM_NOT_FOUND' };
 const ended = { code: 'CONFLICT', spoolCode: 'STREAM_ENDED' };
+const noConversation = { code: 'NOT_FOUND', spoolCode: 'CONVERSATION_NOT_FOUND' };

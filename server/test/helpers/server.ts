@@ -19,6 +19,8 @@ export interface TestServerOptions {
   /** Default: long enough that only `services.recovery.runNow()` runs a pass after the one at start. */
   recoveryIntervalMs?: number;
   onQuery?: StartOptions['onQuery'];
+  /** Default: the demo model. */
+  provider?: StartOptions['provider'];
 }
 
 /** A real Spool server on port 0, closed when the test finishes. */
@@ -37,7 +39,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     recoveryIntervalMs: options.recoveryIntervalMs ?? 3_600_000,
     demo: { tokens: options.demoTokens ?? 20, tokensPerSecond: options.demoTokensPerSecond ?? 0 },
   };
-  const server = await startSpool(config, { log: testLog, onQuery: options.onQuery });
+  const server = await startSpool(config, { log: testLog, onQuery: options.onQuery, provider: options.provider });
   onTestFinished(() => server.close());
   return server;
 }

@@ -1,0 +1,80 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { connect, type Transport, watch } from '../helpers/clients.ts';
+import { openRedisStore, uniquePrefix } from '../helpers/redis.ts';
+import { startTestServer } from '../helpers/server.ts';
+
+describe.each<Transport>(['ws', 'sse'])('a resume after the log has expired (%s)', (transport) => {
+  it('replays the saved answer with the same events and indexes, from 0 and from the middle', async () => {
+    const prefix = uniquePrefix();
+    const server = await startTestServer({ redisPrefix: prefix, demoTokens: 40 });
+    const client = connect(server.url, transport);
+    const sent = await client.sendMessage.mutate({ content: 'remember this' });
+    const live = await watch(client, { streamId: sent.streamId });
+
+    const redis = await openRedisStore(prefix);
+    onTestFinished(() => redis.close());
+    expect(await redis.redis.del(`${prefix}:{${sent.streamId}}:log`, `${prefix}:{${sent.streamId}}:meta`)).toBe(2);
+    expect(await server.services.store.meta(sent.streamId)).toBeNull();
+
+    expect(await watch(client, { streamId: sent.streamId })).toEqual(live);
+    expect(await watch(client, { streamId: sent.streamId, fromIndex: 17 })).toEqual(live.slice(17));
+    expect(await watch(client, { streamId: sent.streamId, lastEventId: String(live.length - 2) })).toEqual(
+      live.slice(-1),
+    );
+    await expect(watch(client, { streamId: sent.streamId, fromIndex: live.length })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST', spoolCode: 'INDEX_OUT_OF_RANGE' },
+    });
+    await expect(client.cancelStream.mutate({ streamId: sent.streamId })).rejects.toMatchObject({
+      data: { code: 'CONFLICT', spoolCode: 'STREAM_ENDED' },
+    });
+  });
+});
+
+describe('the embedded mode after a restart', () => {
+  it('keeps the history in its PGlite folder and replays answers from it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'spool-pglite-'));
+    onTestFinished(() => rm(dataDir, { recursive: true, force: true }));
+    const embedded = { database: { url: undefined, dataDir, migrate: true }, demoTokens: 12 };
+
+    const first = await startTestServer(embedded);
+    const before = connect(first.url, 'ws');
+    const sent = await before.sendMessage.mutate({ content: 'survive a restart' });
+    const live = await watch(before, { streamId: sent.streamId });
+    await first.close();
+
+    const second = await startTestServer(embedded);
+    expect(second.services.db.kind).toBe('pglite');
+    const after = connect(second.url, 'sse');
+    expect(await watch(after, { streamId: sent.streamId, fromIndex: 3 })).toEqual(live.slice(3));
+    const { items } = await after.listMessages.query({ conversationId: sent.conversationId });
+    expect(items.map((message) => [message.role, message.status])).toEqual([
+      ['assistant', 'complete'],
+      ['user', 'complete'],
+    ]);
+  });
+});
+
+describe('an answer whose log vanished before it was saved', () => {
+  it('is settled by recovery as failed, and a resume ends with STREAM_LOST instead of waiting', async () => {
+    const prefix = uniquePrefix();
+    const server = await startTestServer({ redisPrefix: prefix, demoTokens: 1_000, demoTokensPerSecond: 50 });
+    const client = connect(server.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'lose me' });
+    await watch(client, { streamId: sent.streamId }, { leaveAfterIndex: 2 });
+    // As if Redis restarted without persistence mid-answer: the generator finds its log gone and stops.
+    const redis = await openRedisStore(prefix);
+    onTestFinished(() => redis.close());
+    await redis.redis.del(`${prefix}:{${sent.streamId}}:log`, `${prefix}:{${sent.streamId}}:meta`);
+    await vi.waitFor(() => expect(server.services.generations.size).toBe(0));
+
+    expect(await server.services.recovery.runNow()).toBe(1);
+    const [answer] = (await client.listMessages.query({ conversationId: sent.conversationId, limit: 1 })).items;
+    expect(answer).toMatchObject({ status: 'failed', errorCode: 'STREAM_LOST' });
+    expect(await watch(client, { streamId: sent.streamId })).toEqual([
+      expect.objectContaining({ type: 'error', index: 0, code: 'STREAM_LOST' }),
+    ]);
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { connect, range, watch } from '../helpers/clients.ts';
+import { testDatabaseUrl } from '../helpers/database.ts';
+import { openRedisStore, uniquePrefix } from '../helpers/redis.ts';
+import { startTestServer } from '../helpers/server.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+
+/** This file's database, reached through a proxy the test can cut. */
+async function proxiedDatabase() {
+  const url = new URL(await testDatabaseUrl());
+  const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  url.port = String(proxy.port);
+  return { proxy, url: url.toString() };
+}
+
+describe('PostgreSQL cut off mid-answer', () => {
+  it('keeps clients streaming, then saves the answer once and ends the stream when it is back', async () => {
+    const { proxy, url } = await proxiedDatabase();
+    const prefix = uniquePrefix();
+    const server = await startTestServer({
+      redisPrefix: prefix,
+      database: { url },
+      demoTokens: 40,
+      demoTokensPerSecond: 200,
+      finalRetryMaxMs: 100,
+    });
+    const client = connect(server.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'while the database is away' });
+
+    const events: number[] = [];
+    let allTokens!: () => void;
+    const tokensIn = new Promise<void>((resolve) => {
+      allTokens = resolve;
+    });
+    const watching = watch(
+      client,
+      { streamId: sent.streamId },
+      {
+        onEvent: (event) => {
+          events.push(event.index);
+          if (event.index === 5) proxy.cut();
+          if (event.index === 40) allTokens();
+        },
+      },
+    );
+    await tokensIn;
+    // Every token arrived; the answer is finished but cannot be saved: a pending record says so.
+    const redis = await openRedisStore(prefix);
+    onTestFinished(() => redis.close());
+    await vi.waitFor(async () => {
+      expect(await redis.redis.exists(`${prefix}:kv:pending-final:${sent.streamId}`)).toBe(1);
+    });
+    expect((await server.services.store.meta(sent.streamId))?.status).toBe('running');
+
+    proxy.restore();
+    const all = await watching;
+    expect(all.at(-1)).toMatchObject({ type: 'done', index: 41 });
+    expect(events).toEqual(range(0, 41));
+    const { items } = await client.listMessages.query({ conversationId: sent.conversationId });
+    expect(items.map((message) => [message.role, message.status])).toEqual([
+      ['assistant', 'complete'],
+      ['user', 'complete'],
+    ]);
+    expect(items[0]?.content.length).toBeGreaterThan(0);
+    expect(await redis.redis.exists(`${prefix}:kv:pending-final:${sent.streamId}`)).toBe(0);
+  });
+
+  it('loses nothing when the server stops before it is back: the next one to start saves the answer and ends the stream', async () => {
+    const { proxy, url } = await proxiedDatabase();
+    const prefix = uniquePrefix();
+    const options = {
+      redisPrefix: prefix,
+      database: { url },
+      demoTokens: 10,
+      demoTokensPerSecond: 50,
+      finalRetryMaxMs: 100,
+    };
+    const first = await startTestServer(options);
+    const client = connect(first.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'finish me later' });
+    proxy.cut();
+    const redis = await openRedisStore(prefix);
+    onTestFinished(() => redis.close());
+    await vi.waitFor(async () => {
+      expect(await redis.redis.exists(`${prefix}:kv:pending-final:${sent.streamId}`)).toBe(1);
+    });
+    const seen = await watch(client, { streamId: sent.streamId }, { leaveAfterIndex: 10 });
+    await first.close();
+    // Stopped without its terminal event: that waits for the answer to be saved.
+    expect(await redis.redis.llen(`${prefix}:{${sent.streamId}}:log`)).toBe(11);
+
+    proxy.restore();
+    const second = await startTestServer(options);
+    const watcher = connect(second.url, 'sse');
+    const rest = await watch(watcher, { streamId: sent.streamId, lastEventId: '10' });
+    expect(rest).toEqual([expect.objectContaining({ type: 'done', index: 11, finishReason: 'stop' })]);
+    expect(seen.map((event) => event.index)).toEqual(range(0, 10));
+    const [answer] = (await watcher.listMessages.query({ conversationId: sent.conversationId, limit: 1 })).items;
+    expect(answer).toMatchObject({ status: 'complete', finishReason: 'stop' });
+  });
+});

@@ -1,0 +1,129 @@
+import type { StreamEvent } from '@spool/shared';
+import { describe, expect, it } from 'vitest';
+import { DemoProvider } from '../../src/generation/demo-provider.ts';
+import type { ChatMessage, GenerationRequest } from '../../src/generation/provider.ts';
+import { connect, watch } from '../helpers/clients.ts';
+import { uniquePrefix } from '../helpers/redis.ts';
+import { startTestServer } from '../helpers/server.ts';
+
+function textOf(events: StreamEvent[]): string {
+  return events.map((event) => (event.type === 'token' ? event.text : '')).join('');
+}
+
+describe('answers saved in PostgreSQL', () => {
+  it('saves the user message and the whole answer once it is done, before `done` arrives', async () => {
+    const server = await startTestServer({ redisPrefix: uniquePrefix(), demoTokens: 30 });
+    const client = connect(server.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'save me', clientMessageId: 'c-1' });
+    const events = await watch(client, { streamId: sent.streamId });
+    const done = events.at(-1);
+    expect(done).toMatchObject({ type: 'done', finishReason: 'stop' });
+
+    const page = await client.listMessages.query({ conversationId: sent.conversationId });
+    expect(page.nextCursor).toBeNull();
+    const [answer, question] = page.items;
+    expect(question).toMatchObject({
+      id: sent.userMessageId,
+      role: 'user',
+      content: 'save me',
+      status: 'complete',
+      clientMessageId: 'c-1',
+    });
+    expect(answer).toMatchObject({
+      id: sent.assistantMessageId,
+      role: 'assistant',
+      status: 'complete',
+      streamId: sent.streamId,
+      content: textOf(events),
+      finishReason: 'stop',
+      usage: done?.type === 'done' ? done.usage : 'no usage',
+      errorCode: null,
+    });
+    expect(answer?.usage?.completionTokens).toBe(30);
+    const conversations = await client.listConversations.query({});
+    expect(conversations.items).toEqual([expect.objectContaining({ id: sent.conversationId, title: 'save me' })]);
+  });
+
+  it('saves a cancelled answer as cancelled, with the text it had', async () => {
+    const server = await startTestServer({ demoTokens: 1_000, demoTokensPerSecond: 200 });
+    const client = connect(server.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'cut me short' });
+    const events = await watch(
+      client,
+      { streamId: sent.streamId },
+      {
+        onEvent: (event) => {
+          if (event.index === 5) client.cancelStream.mutate({ streamId: sent.streamId });
+        },
+      },
+    );
+    expect(events.at(-1)).toMatchObject({ type: 'done', finishReason: 'cancelled' });
+    const [answer] = (await client.listMessages.query({ conversationId: sent.conversationId, limit: 1 })).items;
+    expect(answer).toMatchObject({ status: 'cancelled', finishReason: 'cancelled', content: textOf(events) });
+    expect(answer?.content.length).toBeGreaterThan(0);
+  });
+
+  it('makes the same few queries for a 500-token answer as for a 5-token one: none per token', async () => {
+    const queriesFor = async (tokens: number) => {
+      let queries = 0;
+      const server = await startTestServer({ demoTokens: tokens, onQuery: () => queries++ });
+      await server.services.recovery.runNow();
+      const client = connect(server.url, 'ws');
+      const before = queries;
+      const sent = await client.sendMessage.mutate({ content: `${tokens} tokens` });
+      const events = await watch(client, { streamId: sent.streamId });
+      expect(events.filter((event) => event.type === 'token')).toHaveLength(tokens);
+      return queries - before;
+    };
+    const few = await queriesFor(5);
+    const many = await queriesFor(500);
+    expect(many).toBe(few);
+    // BEGIN, the conversation, both messages, COMMIT; then the final UPDATE.
+    expect(many).toBeLessThanOrEqual(6);
+  });
+
+  it('gives the model the conversation so far, from the cache once it is warm', async () => {
+    const seen: ChatMessage[][] = [];
+    const demo = new DemoProvider({ tokens: 3, tokensPerSecond: 0 });
+    const provider = {
+      defaultModel: demo.defaultModel,
+      models: demo.models,
+      stream(request: GenerationRequest) {
+        seen.push(request.messages);
+        return demo.stream(request);
+      },
+    };
+    const selects: string[] = [];
+    const server = await startTestServer({
+      redisPrefix: uniquePrefix(),
+      provider,
+      onQuery: (sql) => {
+        if (/^select/i.test(sql)) selects.push(sql);
+      },
+    });
+    const client = connect(server.url, 'ws');
+    const ask = async (content: string, conversationId?: string) => {
+      const sent = await client.sendMessage.mutate({ content, conversationId });
+      return { sent, answer: textOf(await watch(client, { streamId: sent.streamId })) };
+    };
+
+    const one = await ask('first question');
+    const two = await ask('second question', one.sent.conversationId);
+    selects.length = 0;
+    await ask('third question', one.sent.conversationId);
+
+    expect(seen[1]).toEqual([
+      { role: 'user', content: 'first question' },
+      { role: 'assistant', content: one.answer },
+      { role: 'user', content: 'second question' },
+    ]);
+    expect(seen[2]).toEqual([
+      { role: 'user', content: 'first question' },
+      { role: 'assistant', content: one.answer },
+      { role: 'user', content: 'second question' },
+      { role: 'assistant', content: two.answer },
+      { role: 'user', content: 'third question' },
+    ]);
+    expect(selects).toEqual([]);
+  });
+});
