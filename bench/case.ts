@@ -18,6 +18,8 @@ import { type ClockOffset, measureOffset, sleep, wallNow, within } from './time.
 
 export interface CaseSettings {
   redisUrl: string;
+  /** The run's database; the server migrates it as it starts. */
+  databaseUrl: string;
   /** Unique to this case; every key and channel it makes starts with it. */
   prefix: string;
   streamsPerWs: number;
@@ -110,6 +112,7 @@ export async function runCase(scenario: Scenario, path: Path, settings: CaseSett
     const env = {
       REDIS_URL: settings.redisUrl,
       SPOOL_REDIS_PREFIX: settings.prefix,
+      DATABASE_URL: settings.databaseUrl,
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',

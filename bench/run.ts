@@ -9,12 +9,15 @@ import os from 'node:os';
 import { createLogger } from '../server/src/logger.ts';
 import { connectRedis } from '../server/src/store/open-store.ts';
 import { type CaseResult, caseBudgetMs, runCase } from './case.ts';
+import { createBenchDatabase } from './database.ts';
 import { errorMessage, killAllChildren } from './ipc.ts';
 import { deleteKeys } from './redis-admin.ts';
 import { caseLine, notes, table, targetsSection } from './report.ts';
 import { type Options, parseOptions, scenarioKey, UsageError, usage } from './scenarios.ts';
+import { runTtft, type TtftResult, ttftTable, ttftTarget } from './ttft.ts';
 
 const redisUrl = process.env.SPOOL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const postgresUrl = process.env.SPOOL_BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 function options(): Options | null {
   try {
@@ -36,10 +39,14 @@ async function main(opts: Options): Promise<number> {
   const redis = await connectRedis(redisUrl, 'commands', log).catch((error: unknown) => {
     throw new Error(`cannot reach Redis at ${redisUrl} (set SPOOL_BENCH_REDIS_URL): ${errorMessage(error)}`);
   });
+  const database = await createBenchDatabase(postgresUrl).catch((error: unknown) => {
+    throw new Error(`cannot reach PostgreSQL at ${postgresUrl} (set SPOOL_BENCH_DATABASE_URL): ${errorMessage(error)}`);
+  });
   const cases = opts.scenarios.flatMap((scenario) => opts.paths.map((path) => ({ scenario, path })));
 
   // Every case has its own deadlines; this is the backstop if something hangs outside them.
-  const budgetMs = cases.reduce((sum, { scenario }) => sum + caseBudgetMs(scenario), 60_000);
+  const ttftBudgetMs = opts.ttft === 'skip' ? 0 : 180_000;
+  const budgetMs = cases.reduce((sum, { scenario }) => sum + caseBudgetMs(scenario), 60_000 + ttftBudgetMs);
   const watchdog = setTimeout(() => {
     console.error(`bench: over its ${Math.round(budgetMs / 1000)} s budget; killing its processes`);
     killAllChildren();
@@ -51,7 +58,7 @@ async function main(opts: Options): Promise<number> {
   const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
   console.log(
     `Spool bench: node ${process.version}, ${os.cpus().length} cores (load ${os.loadavg()[0]?.toFixed(2)}), ` +
-      `Redis ${redisVersion} at ${redisUrl}, key prefix ${runPrefix}`,
+      `Redis ${redisVersion} at ${redisUrl}, key prefix ${runPrefix}, PostgreSQL database ${new URL(database.url).pathname.slice(1)}`,
   );
   console.log(
     `Cases: ${opts.scenarios.map(scenarioKey).join(', ')} x ${opts.paths.join(', ')}${opts.quick ? ' (quick)' : ''}. ` +
@@ -60,12 +67,15 @@ async function main(opts: Options): Promise<number> {
   );
 
   const results: CaseResult[] = [];
+  const ttft: TtftResult[] = [];
+  const ttftCounts = opts.quick ? { sequential: 50, concurrent: 20 } : { sequential: 200, concurrent: 50 };
   let leftover = 0;
   try {
     for (const [n, { scenario, path }] of cases.entries()) {
       const prefix = `${runPrefix}-${n + 1}`;
       const result = await runCase(scenario, path, {
         redisUrl,
+        databaseUrl: database.url,
         prefix,
         streamsPerWs: opts.streamsPerWs,
         serverNodeArgs: opts.serverNodeArgs,
@@ -75,12 +85,29 @@ async function main(opts: Options): Promise<number> {
       results.push(result);
       console.log(caseLine(result));
     }
+    if (opts.ttft !== 'skip') {
+      for (const mode of ['embedded', 'redis+postgres'] as const) {
+        const settings = { ...ttftCounts, redisUrl, prefix: `${runPrefix}-ttft`, databaseUrl: database.url };
+        const result = await runTtft(mode, settings);
+        ttft.push(result);
+        console.log(`time to first token, ${mode}: ${result.failure ?? 'done'}`);
+      }
+    }
   } finally {
     // Each case deletes its own keys; this catches what a failed cleanup left.
     leftover = await deleteKeys(redis, `${runPrefix}-*`);
     await redis.quit();
+    await database.drop();
     clearTimeout(watchdog);
   }
+  if (ttft.length > 0) {
+    console.log(`\n## Time to first token\n\n${ttftTable(ttft, ttftCounts)}\n\n${ttftTarget(ttft)}\n`);
+    console.log(
+      'From calling sendMessage to the first token event, over one WebSocket, the demo model emitting at once; ' +
+        `${ttftCounts.sequential} answers one after another, then ${ttftCounts.concurrent} sent together, after a warm-up.\n`,
+    );
+  }
+  if (results.length === 0) return ttft.some((result) => result.failure !== null) ? 1 : 0;
 
   console.log(`\n## Results\n\n${table(results)}\n`);
   console.log(`## Targets\n\n${targetsSection(results, opts.quick)}\n`);
@@ -93,7 +120,8 @@ async function main(opts: Options): Promise<number> {
   );
   console.log(notes(results));
   if (leftover > 0) console.log(`\n${leftover} keys were left by a failed cleanup and deleted at the end.`);
-  return results.some((result) => result.failure !== null || result.timedOut) ? 1 : 0;
+  const failed = results.some((result) => result.failure !== null || result.timedOut);
+  return failed || ttft.some((result) => result.failure !== null) ? 1 : 0;
 }
 
 process.once('SIGINT', () => {

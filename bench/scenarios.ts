@@ -52,11 +52,14 @@ export interface Options {
   /** Extra Node flags for the server process only, e.g. `--cpu-prof` to see where its time goes. */
   serverNodeArgs: string[];
   quick: boolean;
+  /** Time to first token: beside the scenarios (a full run), alone (`--ttft`), or not (`--only`). */
+  ttft: 'with' | 'only' | 'skip';
 }
 
-export const usage = `usage: node bench/run.ts [--quick] [--only SxT@R[,SxT@R...]] [--paths floor,ws,sse] [--streams-per-ws N]
+export const usage = `usage: node bench/run.ts [--quick] [--only SxT@R[,SxT@R...] | --ttft] [--paths floor,ws,sse] [--streams-per-ws N]
   --quick           small scenarios, for development
-  --only            scenarios to run, e.g. 1000x100@10 (R=0: unbounded); any S, T, R is accepted
+  --only            scenarios to run, e.g. 1000x100@10 (R=0: unbounded); any S, T, R is accepted; no TTFT
+  --ttft            only time to first token (embedded, and Redis + PostgreSQL)
   --paths           which of floor, ws, sse to run (default: all three)
   --streams-per-ws  streams sharing one WebSocket connection (default 1: one per stream)
   --server-node-args=FLAGS  extra Node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"`;
@@ -72,6 +75,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       paths: { type: 'string' },
       'streams-per-ws': { type: 'string' },
       'server-node-args': { type: 'string', default: '' },
+      ttft: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -84,7 +88,16 @@ export function parseOptions(argv: string[]): Options | 'help' {
   const streamsPerWs =
     values['streams-per-ws'] === undefined ? 1 : positive(values['streams-per-ws'], '--streams-per-ws');
   const serverNodeArgs = values['server-node-args'].split(' ').filter((arg) => arg !== '');
-  return { scenarios, paths, streamsPerWs, serverNodeArgs, quick: values.quick };
+  if (values.ttft && values.only) throw new UsageError('--ttft and --only exclude each other');
+  const ttft = values.ttft ? 'only' : values.only ? 'skip' : 'with';
+  return {
+    scenarios: ttft === 'only' ? [] : scenarios,
+    paths,
+    streamsPerWs,
+    serverNodeArgs,
+    quick: values.quick,
+    ttft,
+  };
 }
 
 function parseScenario(spec: string, known: readonly Scenario[]): Scenario {

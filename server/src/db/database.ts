@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { type EntityManager, MikroORM, type Options } from '@mikro-orm/core';
+import { MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
 import { entities } from './entities.ts';
 
@@ -26,7 +27,7 @@ export interface Database {
   kind: 'postgresql' | 'pglite';
   orm: MikroORM;
   /** A fresh EntityManager: one per request or job, never the global one (MikroORM #3076). */
-  em(): EntityManager;
+  em(): SqlEntityManager;
   close(): Promise<void>;
 }
 
@@ -60,7 +61,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return {
     kind: options.url ? 'postgresql' : 'pglite',
     orm,
-    em: () => orm.em.fork(),
+    // Both drivers (PostgreSQL, PGlite) are SQL drivers: their entity managers are SQL ones.
+    em: () => orm.em.fork() as SqlEntityManager,
     close: () => orm.close(),
   };
 }

@@ -1,4 +1,5 @@
-import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { type QueryResult, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { SqlEntityManager as EntityManager } from '@mikro-orm/sql';
 import type {
   Conversation as ConversationView,
   FinishReason,
@@ -34,61 +35,47 @@ export class DuplicateClientMessageError extends Error {
 }
 
 /**
- * Saves the user message and a `streaming` placeholder for the answer in one transaction, creating
- * the conversation or checking that the caller owns it.
+ * Saves the user message and a `streaming` placeholder for the answer, creating the conversation or
+ * checking that the caller owns it. One statement, so one round trip and atomic without a
+ * transaction: this write stands between `sendMessage` and its reply, so it is kept as short as it
+ * can be (the ORM's transaction took four round trips and about a millisecond of CPU more).
  */
 export async function saveExchange(em: EntityManager, exchange: Exchange): Promise<void> {
   const now = new Date();
+  const { conversationId, ownerId } = exchange;
+  const conversation = exchange.existingConversation
+    ? 'UPDATE conversation SET updated_at = ? WHERE id = ? AND owner_id = ? RETURNING id'
+    : 'INSERT INTO conversation (id, owner_id, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id';
+  const conversationParams = exchange.existingConversation
+    ? [now, conversationId, ownerId]
+    : [conversationId, ownerId, exchange.content.slice(0, limits.maxTitleChars), now, now];
+  const sql = `WITH conv AS (${conversation})
+    INSERT INTO message (id, conversation_id, owner_id, role, content, status, client_message_id, in_reply_to, stream_id, model, created_at, updated_at)
+    SELECT m.id, conv.id, m.owner_id, m.role, m.content, m.status, m.client_message_id, m.in_reply_to, m.stream_id, m.model, m.at, m.at
+    FROM conv CROSS JOIN (VALUES
+      (?::uuid, ?, 'user', ?, 'complete', ?, NULL::uuid, NULL::uuid, NULL, ?::timestamptz),
+      (?::uuid, ?, 'assistant', '', 'streaming', NULL, ?::uuid, ?::uuid, ?, ?::timestamptz)
+    ) AS m (id, owner_id, role, content, status, client_message_id, in_reply_to, stream_id, model, at)`;
+  const params = [
+    ...conversationParams,
+    exchange.userMessageId,
+    ownerId,
+    exchange.content,
+    exchange.clientMessageId ?? null,
+    now,
+    exchange.assistantMessageId,
+    ownerId,
+    exchange.userMessageId,
+    exchange.streamId,
+    exchange.model,
+    now,
+  ];
   try {
-    await withDatabase(() =>
-      em.transactional(async (tx) => {
-        if (exchange.existingConversation) {
-          const touched = await tx.nativeUpdate(
-            Conversation,
-            { id: exchange.conversationId, ownerId: exchange.ownerId },
-            { updatedAt: now },
-          );
-          if (touched === 0) throw new ConversationNotFoundError(exchange.conversationId);
-        } else {
-          await tx.insert(Conversation, {
-            id: exchange.conversationId,
-            ownerId: exchange.ownerId,
-            title: exchange.content.slice(0, limits.maxTitleChars),
-            createdAt: now,
-            updatedAt: now,
-          });
-        }
-        const common = {
-          conversation: exchange.conversationId,
-          ownerId: exchange.ownerId,
-          createdAt: now,
-          updatedAt: now,
-        };
-        await tx.insertMany(Message, [
-          {
-            ...common,
-            id: exchange.userMessageId,
-            role: 'user',
-            content: exchange.content,
-            status: 'complete',
-            clientMessageId: exchange.clientMessageId ?? null,
-          },
-          {
-            ...common,
-            id: exchange.assistantMessageId,
-            role: 'assistant',
-            content: '',
-            status: 'streaming',
-            inReplyTo: exchange.userMessageId,
-            streamId: exchange.streamId,
-            model: exchange.model,
-          },
-        ]);
-      }),
-    );
+    const result = await withDatabase(() => em.execute<QueryResult>(sql, params, 'run'));
+    if (result.affectedRows === 0) throw new ConversationNotFoundError(conversationId);
   } catch (error) {
     if (!(error instanceof UniqueConstraintViolationException) || exchange.clientMessageId === undefined) throw error;
-    const existing = await findExchange(em, exchange.ownerId, exchange.clientMessageId);
+    const existing = await findExchange(em, ownerId, exchange.clientMessageId);
     if (!existing) throw error;
     throw new DuplicateClientMessageError(existing);
   }
