@@ -41,18 +41,19 @@ export class FinalWriter {
   }
 
   /**
-   * Saves the answer, retrying until it is saved (true) or `stop` aborts first (false: the pending
-   * record stays for recovery). Errors other than an unreachable database are thrown.
+   * Saves the answer, retrying until it is saved, or `stop` aborts first ('stopped': the pending
+   * record stays for recovery). 'saved-elsewhere': recovery, on this or another instance, saved it
+   * first (and ended the stream) while this was retrying. Errors other than an unreachable database
+   * are thrown.
    */
-  async save(write: FinalWrite, stop: AbortSignal): Promise<boolean> {
+  async save(write: FinalWrite, stop: AbortSignal): Promise<'saved' | 'saved-elsewhere' | 'stopped'> {
     const { db, log, retry } = this.#options;
     let delayMs = retry.firstDelayMs;
     let pending = false;
+    let saved: boolean;
     for (;;) {
       try {
-        if (!(await saveFinalAnswer(db.em(), write.answer))) {
-          log.warn({ streamId: write.streamId }, 'the answer was already saved (by recovery?); keeping that');
-        }
+        saved = await saveFinalAnswer(db.em(), write.answer);
         break;
       } catch (error) {
         if (!(error instanceof DatabaseUnavailableError)) throw error;
@@ -64,10 +65,11 @@ export class FinalWriter {
       try {
         await sleep(delayMs, undefined, { signal: stop });
       } catch {
-        return false; // stopped: the pending record is left for recovery
+        return 'stopped'; // the pending record is left for recovery
       }
       delayMs = Math.min(delayMs * 2, retry.maxDelayMs);
     }
+    if (!saved) return 'saved-elsewhere';
     if (pending) {
       log.info({ streamId: write.streamId }, 'final answer saved after retrying');
       await this.#options.keyValue.delete(pendingKey(write.streamId)).catch((error: unknown) => {
@@ -78,7 +80,7 @@ export class FinalWriter {
       // The cache entry expires; until then the model misses this exchange.
       log.warn({ err: error, conversationId: write.conversationId }, 'could not update the history cache');
     });
-    return true;
+    return 'saved';
   }
 
   /** The terminal event an interrupted final write meant to append, if one is pending for the stream. */

@@ -16,8 +16,8 @@ export interface RecoveryDeps {
   log: Logger;
 }
 
-/** Answers settled per pass; the rest wait for the next one. */
-const batchSize = 200;
+/** Answers read from the database per query; a pass goes through all of them. */
+const pageSize = 200;
 
 /**
  * Settles answers still `streaming` in the database that no generator will finish: those whose
@@ -28,17 +28,31 @@ const batchSize = 200;
  * once, by whoever gets there first. Returns how many it saved.
  */
 export async function recoverAnswers(deps: RecoveryDeps): Promise<number> {
-  const { db, generations } = deps;
+  const { db, generations, log } = deps;
   let saved = 0;
-  for (const row of await findStreamingAnswers(db.em(), batchSize)) {
-    if (!row.streamId || generations.has(row.streamId)) continue;
-    const final = await settle(deps, row.id, row.streamId);
-    if (final && (await saveFinalAnswer(db.em(), final))) {
-      saved++;
-      deps.log.info({ streamId: row.streamId, status: final.status }, 'recovered an unsaved answer');
+  let after: string | undefined;
+  for (;;) {
+    const rows = await findStreamingAnswers(db.em(), { after, limit: pageSize });
+    for (const row of rows) {
+      if (!row.streamId || generations.has(row.streamId)) continue;
+      try {
+        if (await recoverAnswer(deps, row.id, row.streamId)) saved++;
+      } catch (error) {
+        // One answer's trouble (its log unreadable, say) must not hold up the others: next pass.
+        log.error({ err: error, streamId: row.streamId }, 'could not recover an answer; trying again next pass');
+      }
     }
-    if (final) await deps.finals.dropPending(row.streamId);
+    if (rows.length < pageSize) return saved;
+    after = rows.at(-1)?.id;
   }
+}
+
+async function recoverAnswer(deps: RecoveryDeps, messageId: string, streamId: string): Promise<boolean> {
+  const final = await settle(deps, messageId, streamId);
+  if (!final) return false;
+  const saved = await saveFinalAnswer(deps.db.em(), final);
+  if (saved) deps.log.info({ streamId, status: final.status }, 'recovered an unsaved answer');
+  await deps.finals.dropPending(streamId);
   return saved;
 }
 
@@ -52,6 +66,7 @@ async function settle(deps: RecoveryDeps, messageId: string, streamId: string): 
   const meta = await store.meta(streamId);
   if (!meta) return lostAnswer(messageId);
   if (meta.status === 'running') {
+    // Pending: the answer is finished. Its generator may still be retrying; whoever saves first wins.
     const pending = await finals.pendingTerminal(streamId);
     if (pending) await appendUnlessEnded(store, streamId, pending);
     else if (!(await store.endIfAbandoned(streamId, generatorLostEvent))) return null;

@@ -138,9 +138,12 @@ export function findAnswerByStream(em: EntityManager, streamId: string) {
 }
 
 /** Answers still marked `streaming`: live ones, and those whose generator died or whose final write is pending. */
-export function findStreamingAnswers(em: EntityManager, limit: number) {
+export function findStreamingAnswers(em: EntityManager, page: { after?: string | undefined; limit: number }) {
+  const where = page.after
+    ? { status: 'streaming' as const, id: { $gt: page.after } }
+    : { status: 'streaming' as const };
   return withDatabase(() =>
-    em.find(Message, { status: 'streaming' }, { orderBy: { id: 'asc' }, limit, disableIdentityMap: true }),
+    em.find(Message, where, { orderBy: { id: 'asc' }, limit: page.limit, disableIdentityMap: true }),
   );
 }
 

@@ -12,7 +12,7 @@ import { finalAnswerOf } from '../answers/outcome.ts';
 import { AnswerRecorder } from '../answers/replay.ts';
 import { ConversationNotFoundError } from '../db/errors.ts';
 import { SpoolError } from '../errors.ts';
-import { StoreError } from '../store/errors.ts';
+import { StoreError, StreamEndedError } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
 import type { ChatMessage, ModelProvider } from './provider.ts';
 
@@ -145,7 +145,8 @@ async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending):
     try {
       const question = { id: job.userMessageId, content: job.prompt };
       const write = { streamId, conversationId: job.conversationId, question, answer, terminal };
-      if (!(await deps.finals.save(write, ending.finalStop))) return; // recovery appends the terminal event
+      // Stopped: recovery appends the terminal event once it saves; saved elsewhere: recovery did both.
+      if ((await deps.finals.save(write, ending.finalStop)) !== 'saved') return;
     } catch (error) {
       // Not the database being away (that is retried): the message stays `streaming` for recovery to settle.
       deps.log.error({ err: error, streamId }, 'could not save the final answer');
@@ -154,6 +155,12 @@ async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending):
   try {
     await deps.store.append(streamId, ending.terminal);
   } catch (error) {
+    if (error instanceof StreamEndedError) {
+      // Recovery ended it with this same terminal event while we retried the save (or a reader did,
+      // with GENERATOR_LOST, after our lease lapsed): either way it has its one terminal event.
+      deps.log.warn({ streamId }, 'the stream was already ended');
+      return;
+    }
     // Readers end the stream with GENERATOR_LOST once the lease lapses.
     deps.log.error({ err: error, streamId }, 'could not append the terminal event');
   }
