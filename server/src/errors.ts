@@ -18,6 +18,7 @@ const trpcCodeOf: Partial<Record<SpoolErrorCode, TRPC_ERROR_CODE_KEY>> = {
   [SpoolErrorCode.streamNotFound]: 'NOT_FOUND',
   [SpoolErrorCode.conversationNotFound]: 'NOT_FOUND',
   [SpoolErrorCode.streamEnded]: 'CONFLICT',
+  [SpoolErrorCode.requestInProgress]: 'CONFLICT',
   [SpoolErrorCode.streamLost]: 'NOT_FOUND',
   [SpoolErrorCode.storeUnavailable]: 'SERVICE_UNAVAILABLE',
   [SpoolErrorCode.databaseUnavailable]: 'SERVICE_UNAVAILABLE',

@@ -53,16 +53,14 @@ export async function openSpoolServices(
   const history = new HistoryCache({ db, keyValue, count: config.historyMessages, ttlMs: historyTtlMs });
   const finals = new FinalWriter({
     db,
-    keyValue,
     history,
     log,
-    pendingTtlMs: config.logTtlMs,
     retry: { firstDelayMs: Math.min(100, config.finalRetryMaxMs), maxDelayMs: config.finalRetryMaxMs },
   });
   const generations = new Generations({ store, provider, history, finals, log, leaseMs: config.leaseMs });
   const claims = new ClientMessageClaims({ keyValue, ttlMs: clientMessageIdTtlMs, waitMs: 10_000 });
   const router = createSpoolRouter({ store, generations, provider, db, claims, leaseMs: config.leaseMs, log });
-  const recovery = scheduleRecovery({ db, store, finals, generations, log }, config.recoveryIntervalMs);
+  const recovery = scheduleRecovery({ db, store, generations, log }, config.recoveryIntervalMs);
 
   return {
     router,
@@ -73,7 +71,7 @@ export async function openSpoolServices(
     recovery,
     log,
     async close() {
-      recovery.stop();
+      await recovery.stop();
       await generations.shutdown(config.shutdownGraceMs);
       await opened.close();
       await db.close();

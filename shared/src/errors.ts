@@ -17,6 +17,8 @@ export const SpoolErrorCode = {
   indexOutOfRange: 'INDEX_OUT_OF_RANGE',
   /** The stream store (Redis) could not be reached. */
   storeUnavailable: 'STORE_UNAVAILABLE',
+  /** An earlier request with the same `clientMessageId` is still being handled. */
+  requestInProgress: 'REQUEST_IN_PROGRESS',
   /** The database (PostgreSQL) could not be reached; nothing was saved. */
   databaseUnavailable: 'DATABASE_UNAVAILABLE',
   /** The stream's log vanished while it was being written (e.g. Redis restarted without persistence). */
@@ -39,6 +41,7 @@ export const spoolErrorCodeSchema = z.enum(Object.values(SpoolErrorCode) as [Spo
 export const retryableErrorCodes: ReadonlySet<SpoolErrorCode> = new Set<SpoolErrorCode>([
   SpoolErrorCode.storeUnavailable,
   SpoolErrorCode.databaseUnavailable,
+  SpoolErrorCode.requestInProgress,
   SpoolErrorCode.generatorLost,
   SpoolErrorCode.shuttingDown,
   SpoolErrorCode.providerError,

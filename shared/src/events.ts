@@ -78,6 +78,9 @@ export const streamEventSchema = z.discriminatedUnion('type', [
 ]);
 export type StreamEvent = z.infer<typeof streamEventSchema>;
 export type StreamEventType = StreamEvent['type'];
+export const terminalEventBodySchema = z.discriminatedUnion('type', [doneBody, errorBody]);
+export type TerminalEventBody = z.infer<typeof terminalEventBodySchema>;
+
 export const terminalEventSchema = z.discriminatedUnion('type', [
   doneBody.extend({ index }),
   errorBody.extend({ index }),

@@ -1,14 +1,17 @@
 import { z } from 'zod';
 import { limits } from './limits.ts';
 
+/** Text Spool stores: PostgreSQL cannot keep a NUL character, so it is refused up front. */
+const storableText = z.string().refine((text) => !text.includes('\0'), 'must not contain NUL (\\u0000) characters');
+
 /** Ids Spool makes (UUIDv7); validating them as UUIDs also keeps them safe inside Redis hash tags. */
 export const spoolIdSchema = z.uuid();
 
 export const sendMessageInputSchema = z.object({
   conversationId: spoolIdSchema.optional(),
-  content: z.string().trim().min(1).max(limits.maxContentChars),
-  clientMessageId: z.string().min(1).max(limits.maxClientIdChars).optional(),
-  model: z.string().min(1).max(limits.maxModelChars).optional(),
+  content: storableText.trim().min(1).max(limits.maxContentChars),
+  clientMessageId: storableText.min(1).max(limits.maxClientIdChars).optional(),
+  model: storableText.min(1).max(limits.maxModelChars).optional(),
   useRag: z.boolean().optional(),
 });
 export type SendMessageInput = z.infer<typeof sendMessageInputSchema>;

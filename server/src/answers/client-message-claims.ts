@@ -41,7 +41,7 @@ export class ClientMessageClaims {
       if (claim.data.committed) return claim.data.ids;
       if (Date.now() > deadline) {
         throw new SpoolError(
-          SpoolErrorCode.databaseUnavailable,
+          SpoolErrorCode.requestInProgress,
           'an earlier request with this clientMessageId is still being saved; try again',
         );
       }
@@ -54,9 +54,10 @@ export class ClientMessageClaims {
     await keyValue.set(keyOf(ownerId, clientMessageId), JSON.stringify({ ids, committed: true }), ttlMs);
   }
 
-  /** Lets a later request with the same id try again, after this one failed. */
-  async release(ownerId: string, clientMessageId: string): Promise<void> {
-    await this.#options.keyValue.delete(keyOf(ownerId, clientMessageId));
+  /** Lets a later request with the same id try again, after this one (holding the claim for `ids`) failed. */
+  async release(ownerId: string, clientMessageId: string, ids: SendMessageOutput): Promise<void> {
+    const mine = JSON.stringify({ ids, committed: false });
+    await this.#options.keyValue.deleteIfEquals(keyOf(ownerId, clientMessageId), mine);
   }
 }
 

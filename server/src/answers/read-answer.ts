@@ -25,18 +25,29 @@ export interface ReadAnswerOptions {
  */
 export async function* readAnswer(sources: AnswerSources, options: ReadAnswerOptions): AsyncGenerator<StreamEvent> {
   const { store } = sources;
+  let next = options.fromIndex;
   const meta = await store.meta(options.streamId);
   if (meta) {
     if (meta.ownerId !== options.ownerId) throw new StreamNotFoundError(options.streamId);
     try {
-      yield* store.read(options.streamId, { fromIndex: options.fromIndex, signal: options.signal });
+      for await (const event of store.read(options.streamId, { fromIndex: next, signal: options.signal })) {
+        yield event;
+        next = event.index + 1;
+      }
       return;
     } catch (error) {
-      // Expired between the two calls: the saved answer takes over. Past the first event it cannot happen.
-      if (!(error instanceof StreamNotFoundError)) throw error;
+      // Expired before or while it was read: the saved answer goes on from the next index.
+      if (!logVanished(error)) throw error;
     }
   }
-  yield* replaySaved(sources, options);
+  yield* replaySaved(sources, { ...options, fromIndex: next });
+}
+
+function logVanished(error: unknown): boolean {
+  return (
+    error instanceof SpoolError &&
+    (error.code === SpoolErrorCode.streamNotFound || error.code === SpoolErrorCode.streamLost)
+  );
 }
 
 async function* replaySaved(sources: AnswerSources, options: ReadAnswerOptions): AsyncGenerator<StreamEvent> {

@@ -1,17 +1,14 @@
-import type { TerminalEvent } from '@spool/shared';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import { type FinalAnswer, findStreamingAnswers, saveFinalAnswer } from '../db/messages.ts';
 import type { Generations } from '../generation/generations.ts';
-import { generatorLostEvent, StreamEndedError } from '../store/errors.ts';
+import { generatorLostEvent } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
-import type { FinalWriter } from './final-writer.ts';
 import { finalAnswerFromLog, lostAnswer } from './outcome.ts';
 
 export interface RecoveryDeps {
   db: Database;
   store: StreamStore;
-  finals: FinalWriter;
   generations: Generations;
   log: Logger;
 }
@@ -52,49 +49,39 @@ async function recoverAnswer(deps: RecoveryDeps, messageId: string, streamId: st
   if (!final) return false;
   const saved = await saveFinalAnswer(deps.db.em(), final);
   if (saved) deps.log.info({ streamId, status: final.status }, 'recovered an unsaved answer');
-  await deps.finals.dropPending(streamId);
   return saved;
 }
 
 /**
- * The answer's final form, or null while its generator is alive. A generator that finished but could
- * not save before it stopped left its terminal event pending: it is appended now, before the save,
- * the one exception to "saved, then ended", so that the log and the saved answer agree.
+ * The answer's final form, or null while its generator is alive. A generator that finished but did
+ * not save left its terminal event beside the log: it is appended now, before the save, the one
+ * exception to "saved, then ended", so that the log and the saved answer agree. If the generator is
+ * in fact still retrying its save, whichever save lands first wins and the other stands down.
  */
 async function settle(deps: RecoveryDeps, messageId: string, streamId: string): Promise<FinalAnswer | null> {
-  const { store, finals } = deps;
+  const { store } = deps;
   const meta = await store.meta(streamId);
   if (!meta) return lostAnswer(messageId);
   if (meta.status === 'running') {
-    // Pending: the answer is finished. Its generator may still be retrying; whoever saves first wins.
-    const pending = await finals.pendingTerminal(streamId);
-    if (pending) await appendUnlessEnded(store, streamId, pending);
-    else if (!(await store.endIfAbandoned(streamId, generatorLostEvent))) return null;
+    const ended = (await store.endIfFinished(streamId)) || (await store.endIfAbandoned(streamId, generatorLostEvent));
+    if (!ended) return null;
   }
   const events = await store.readLog(streamId);
   return events ? finalAnswerFromLog(messageId, events) : lostAnswer(messageId);
 }
 
-async function appendUnlessEnded(store: StreamStore, streamId: string, event: TerminalEvent): Promise<void> {
-  const { index: _index, ...body } = event;
-  try {
-    await store.append(streamId, body);
-  } catch (error) {
-    // Ended meanwhile (a reader, after the lease lapsed): the log as it stands is the answer.
-    if (!(error instanceof StreamEndedError)) throw error;
-  }
-}
-
 export interface RecoverySchedule {
   /** Runs a pass now (after the one in progress, if any); resolves with how many answers it saved. */
   runNow(): Promise<number>;
-  stop(): void;
+  /** Stops the schedule and waits for a pass in progress to finish. */
+  stop(): Promise<void>;
 }
 
 /** A pass at start and then every `intervalMs`; a failed pass (the database away, say) is logged and retried next time. */
 export function scheduleRecovery(deps: RecoveryDeps, intervalMs: number): RecoverySchedule {
   let running: Promise<number> = Promise.resolve(0);
   const runNow = () => {
+    // Each pass waits for the one before, whatever became of it (its caller heard of its failure).
     running = running.then(
       () => recoverAnswers(deps),
       () => recoverAnswers(deps),
@@ -107,5 +94,11 @@ export function scheduleRecovery(deps: RecoveryDeps, intervalMs: number): Recove
   pass();
   const timer = setInterval(pass, intervalMs);
   timer.unref();
-  return { runNow, stop: () => clearInterval(timer) };
+  return {
+    runNow,
+    async stop() {
+      clearInterval(timer);
+      await running.catch(() => 'already logged by whoever ran it');
+    },
+  };
 }

@@ -22,7 +22,7 @@ export interface SendMessageDeps {
 
 /**
  * The hot path. Ids are made here (UUIDv7); generation starts at once, in parallel with the
- * transaction that saves the user message, and this returns when that transaction has committed,
+ * statement that saves the user message, and this returns when that statement has committed,
  * so the ids it returns are durable. If the save fails, the generation is stopped before it saves
  * anything. A repeated `clientMessageId` returns the first request's ids and starts nothing.
  */
@@ -79,9 +79,14 @@ export async function sendMessage(
     }
   } catch (error) {
     if (clientMessageId !== undefined) {
-      await deps.claims.release(ownerId, clientMessageId).catch((releaseError: unknown) => {
-        // The claim lapses by itself shortly; until then a retry waits and is told to try again.
-        deps.log.warn({ err: releaseError, clientMessageId }, 'could not release an idempotency claim');
+      // A duplicate found by the database (the fast-path claim had lapsed): remember its ids again.
+      const settle =
+        error instanceof DuplicateClientMessageError
+          ? deps.claims.commit(ownerId, clientMessageId, error.existing)
+          : deps.claims.release(ownerId, clientMessageId, ids);
+      await settle.catch((claimError: unknown) => {
+        // The uncommitted claim lapses by itself shortly; until then a retry is told to try again.
+        deps.log.warn({ err: claimError, clientMessageId }, 'could not settle an idempotency claim');
       });
     }
     if (error instanceof DuplicateClientMessageError) return error.existing;

@@ -50,7 +50,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     discovery: { warnWhenNoEntities: true },
   };
   const orm = options.url
-    ? await MikroORM.init({ ...common, driver: await postgresDriver(), clientUrl: options.url })
+    ? await MikroORM.init({
+        ...common,
+        driver: await postgresDriver(),
+        clientUrl: options.url,
+        driverOptions: poolTimeouts,
+      })
     : await MikroORM.init({ ...common, driver: await pgliteDriver(), dbName: options.dataDir });
   try {
     if (options.migrate) await orm.migrator.up();
@@ -68,6 +73,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 type Driver = Options['driver'];
+
+/**
+ * A database that stops answering must fail calls, not hang them: a final write waiting on a dead
+ * connection would hold its stream open and shutdown with it. (`pg` pool and client options.)
+ */
+const poolTimeouts = { connectionTimeoutMillis: 5_000, query_timeout: 15_000, keepAlive: true };
 
 async function postgresDriver(): Promise<Driver> {
   return (await import('@mikro-orm/postgresql')).PostgreSqlDriver;

@@ -1,4 +1,4 @@
-import { DriverException, ServerException } from '@mikro-orm/core';
+import { ConnectionException } from '@mikro-orm/core';
 import { SpoolErrorCode } from '@spool/shared';
 import { SpoolError } from '../errors.ts';
 
@@ -15,9 +15,9 @@ export class ConversationNotFoundError extends SpoolError {
 }
 
 /**
- * Runs a database call. The server answering with an error (a constraint, a bad query) and bugs are
- * passed on as they are; failing to reach the server (refused, reset, timed out) becomes
- * `DatabaseUnavailableError`.
+ * Runs a database call. Failing to reach the server (refused, reset, dropped, timed out) becomes
+ * `DatabaseUnavailableError`, which callers may retry; the server refusing the statement (a
+ * constraint, a value it cannot store) and bugs are passed on as they are: retrying cannot help them.
  */
 export async function withDatabase<T>(call: () => Promise<T>): Promise<T> {
   try {
@@ -27,11 +27,17 @@ export async function withDatabase<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** SQLSTATE class 08 (connection exception) and the server going away (57P01-57P03). */
+const unreachableSqlState = /^(08|57P0[123])/;
+/** Node's socket errors: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, ... */
+const socketErrorCode = /^E[A-Z]+$/;
+/** What `pg` and its pool say when a connection drops or a timeout fires. */
+const unreachableMessage = /connection terminated|query read timeout|timeout exceeded when trying to connect/i;
+
 function isUnreachable(error: unknown): boolean {
-  if (error instanceof ServerException) return false;
-  if (error instanceof DriverException) return true;
+  if (error instanceof ConnectionException) return true;
   if (!(error instanceof Error)) return false;
-  // Node's socket errors (ECONNREFUSED, ECONNRESET, ...) and pg's own words for a lost or slow connection.
   const code = (error as { code?: unknown }).code;
-  return (typeof code === 'string' && code.startsWith('E')) || /connection|timeout/i.test(error.message);
+  if (typeof code === 'string' && (unreachableSqlState.test(code) || socketErrorCode.test(code))) return true;
+  return unreachableMessage.test(error.message) || (error.cause !== undefined && isUnreachable(error.cause));
 }

@@ -12,7 +12,7 @@ import type {
 import { limits } from '@spool/shared';
 import type { RecordedAnswer } from '../answers/replay.ts';
 import type { ChatMessage } from '../generation/provider.ts';
-import { Conversation, Message } from './entities.ts';
+import { Conversation, Message, type ReplayData } from './entities.ts';
 import { ConversationNotFoundError, withDatabase } from './errors.ts';
 
 /** What `sendMessage` saves before it returns: the user message and the answer's placeholder. */
@@ -117,19 +117,27 @@ export async function saveFinalAnswer(em: EntityManager, answer: FinalAnswer): P
       Message,
       { id: answer.messageId, status: 'streaming' },
       {
-        content: answer.content,
+        content: storable(answer.content),
         status: answer.status,
         finishReason: answer.finishReason,
         promptTokens: answer.usage?.promptTokens ?? null,
         completionTokens: answer.usage?.completionTokens ?? null,
         totalTokens: answer.usage?.totalTokens ?? null,
         errorCode: answer.errorCode,
-        replay: answer.replay,
+        replay: JSON.parse(JSON.stringify(answer.replay, (_key, value) => storable(value))) as ReplayData,
         updatedAt: new Date(),
       },
     ),
   );
   return updated > 0;
+}
+
+/**
+ * PostgreSQL refuses NUL in text and JSON; a model can still emit one. It becomes U+REPLACEMENT CHARACTER,
+ * one UTF-16 unit like NUL, so the token boundaries of the replay stay right.
+ */
+function storable<T>(value: T): T {
+  return (typeof value === 'string' ? value.replaceAll('\0', '\uFFFD') : value) as T;
 }
 
 /** The assistant message a stream carries (or carried). */

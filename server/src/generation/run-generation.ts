@@ -28,7 +28,7 @@ export interface GenerationJob {
   model: string;
   prompt: string;
   /**
-   * Settles when `sendMessage`'s transaction does: true once the user message and this answer's
+   * Settles when `sendMessage`'s write does: true once the user message and this answer's
    * placeholder are committed, false if they never will be. The final write waits for it.
    */
   exchangeSaved: Promise<boolean>;
@@ -143,9 +143,12 @@ async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending):
     recorder.record(terminal);
     const answer = finalAnswerOf(job.messageId, recorder.answer(), terminal);
     try {
+      // Beside the log first: if this process stops before the save, whoever ends the stream ends it
+      // as the answer ended, and recovery saves it from the log.
+      await deps.store.setFinalEvent(streamId, ending.terminal);
       const question = { id: job.userMessageId, content: job.prompt };
-      const write = { streamId, conversationId: job.conversationId, question, answer, terminal };
-      // Stopped: recovery appends the terminal event once it saves; saved elsewhere: recovery did both.
+      const write = { streamId, conversationId: job.conversationId, question, answer };
+      // Stopped: recovery ends and saves it; saved elsewhere: recovery did both already.
       if ((await deps.finals.save(write, ending.finalStop)) !== 'saved') return;
     } catch (error) {
       // Not the database being away (that is retried): the message stays `streaming` for recovery to settle.

@@ -7,7 +7,8 @@ export interface KeyValueStore {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Sets `key` unless it exists, atomically. Returns the value already there, or null when this call set it. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null>;
-  delete(key: string): Promise<void>;
+  /** Deletes `key` if it still holds `value`, atomically: one holder never removes another's. */
+  deleteIfEquals(key: string, value: string): Promise<void>;
 }
 
 /** The embedded mode's key-value store; at most `maxEntries`, the oldest dropped first. */
@@ -20,6 +21,25 @@ export class MemoryKeyValueStore implements KeyValueStore {
   }
 
   async get(key: string): Promise<string | null> {
+    return this.#get(key);
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.#set(key, value, ttlMs);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null> {
+    // No await between the check and the set: two callers in the same tick cannot both win.
+    const existing = this.#get(key);
+    if (existing === null) this.#set(key, value, ttlMs);
+    return existing;
+  }
+
+  async deleteIfEquals(key: string, value: string): Promise<void> {
+    if (this.#get(key) === value) this.#entries.delete(key);
+  }
+
+  #get(key: string): string | null {
     const entry = this.#entries.get(key);
     if (!entry) return null;
     if (entry.expiresAt > Date.now()) return entry.value;
@@ -27,23 +47,12 @@ export class MemoryKeyValueStore implements KeyValueStore {
     return null;
   }
 
-  async set(key: string, value: string, ttlMs: number): Promise<void> {
+  #set(key: string, value: string, ttlMs: number): void {
     this.#entries.delete(key); // re-inserting moves it to the young end
     this.#entries.set(key, { value, expiresAt: Date.now() + ttlMs });
     if (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-  }
-
-  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null> {
-    const existing = await this.get(key);
-    if (existing !== null) return existing;
-    await this.set(key, value, ttlMs);
-    return null;
-  }
-
-  async delete(key: string): Promise<void> {
-    this.#entries.delete(key);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StreamEvent, StreamEventBody } from '@spool/shared';
-import { isTerminalEvent, streamEventBodySchema } from '@spool/shared';
+import { isTerminalEvent, streamEventBodySchema, type TerminalEventBody, terminalEventBodySchema } from '@spool/shared';
 import { generatorLostEvent, StreamEndedError, StreamExistsError, StreamNotFoundError } from './errors.ts';
 import { type FollowSource, follow } from './follow.ts';
 import type { LiveQueue } from './live-queue.ts';
@@ -15,6 +15,8 @@ interface MemoryStream {
   leaseMs: number;
   leaseUntil: number;
   cancelRequested: boolean;
+  /** The finished answer's terminal event, kept until it is appended. */
+  finalEvent: TerminalEventBody | undefined;
   readers: Set<LiveQueue>;
   cancelWaiters: Set<() => void>;
 }
@@ -46,6 +48,7 @@ export class MemoryStreamStore implements StreamStore {
       leaseMs: options.leaseMs,
       leaseUntil: Date.now() + options.leaseMs,
       cancelRequested: false,
+      finalEvent: undefined,
       readers: new Set(),
       cancelWaiters: new Set(),
     };
@@ -116,7 +119,18 @@ export class MemoryStreamStore implements StreamStore {
   async endIfAbandoned(streamId: string, body: StreamEventBody & { type: 'error' }): Promise<boolean> {
     const stream = this.#streams.get(streamId);
     if (!stream || stream.ended || stream.leaseUntil > Date.now()) return false;
-    this.#append(streamId, stream, body);
+    this.#append(streamId, stream, stream.finalEvent ?? body);
+    return true;
+  }
+
+  async setFinalEvent(streamId: string, body: TerminalEventBody): Promise<void> {
+    this.#writable(streamId).finalEvent = terminalEventBodySchema.parse(body);
+  }
+
+  async endIfFinished(streamId: string): Promise<boolean> {
+    const stream = this.#streams.get(streamId);
+    if (!stream || stream.ended || !stream.finalEvent) return false;
+    this.#append(streamId, stream, stream.finalEvent);
     return true;
   }
 

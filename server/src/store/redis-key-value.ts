@@ -2,6 +2,11 @@ import type { Redis } from 'ioredis';
 import { StoreUnavailableError } from './errors.ts';
 import type { KeyValueStore } from './key-value.ts';
 
+const deleteIfEqualsScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 /** Keys live under `<prefix>:kv:`; every failure to reach Redis is a `StoreUnavailableError`. */
 export class RedisKeyValueStore implements KeyValueStore {
   readonly #redis: Redis;
@@ -25,8 +30,8 @@ export class RedisKeyValueStore implements KeyValueStore {
     return this.#call(() => this.#redis.set(this.#prefix + key, value, 'PX', ttlMs, 'NX', 'GET'));
   }
 
-  async delete(key: string): Promise<void> {
-    await this.#call(() => this.#redis.del(this.#prefix + key));
+  async deleteIfEquals(key: string, value: string): Promise<void> {
+    await this.#call(() => this.#redis.eval(deleteIfEqualsScript, 1, this.#prefix + key, value));
   }
 
   async #call<T>(command: () => Promise<T>): Promise<T> {

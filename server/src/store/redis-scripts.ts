@@ -67,12 +67,31 @@ redis.call('PUBLISH', ARGV[1], '1')
 return 1
 `;
 
-/** ARGV: channel, terminal body, ttlMs. Returns 1 if it ended the stream. */
+/**
+ * ARGV: channel, terminal body, ttlMs. If the lease has lapsed, ends the stream with its final event
+ * when the generator left one, else with the body given. Returns 1 if it ended the stream.
+ */
 export const endIfAbandonedScript = `${now}${appendFn}
 local status = redis.call('HGET', KEYS[2], 'status')
 if not status or status == 'ended' then return 0 end
 if tonumber(redis.call('HGET', KEYS[2], 'leaseUntil')) > now then return 0 end
-append(ARGV[1], ARGV[2], '1', ARGV[3])
+append(ARGV[1], redis.call('HGET', KEYS[2], 'final') or ARGV[2], '1', ARGV[3])
+return 1
+`;
+
+/** ARGV: terminal body. Keeps the finished answer's terminal event beside the log until it is appended. */
+export const setFinalEventScript = `${requireRunning}
+redis.call('HSET', KEYS[2], 'final', ARGV[1])
+return 1
+`;
+
+/** ARGV: channel, ttlMs. Appends the final event left by the generator, if any. Returns 1 if it ended the stream. */
+export const endIfFinishedScript = `${appendFn}
+local status = redis.call('HGET', KEYS[2], 'status')
+if not status or status == 'ended' then return 0 end
+local final = redis.call('HGET', KEYS[2], 'final')
+if not final then return 0 end
+append(ARGV[1], final, '1', ARGV[2])
 return 1
 `;
 

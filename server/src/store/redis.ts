@@ -5,6 +5,8 @@ import {
   type StreamEventBody,
   streamEventBodySchema,
   streamEventSchema,
+  type TerminalEventBody,
+  terminalEventBodySchema,
 } from '@spool/shared';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -30,6 +32,8 @@ const scriptNames = {
   spoolRenewLease: scripts.renewLeaseScript,
   spoolRequestCancel: scripts.requestCancelScript,
   spoolEndIfAbandoned: scripts.endIfAbandonedScript,
+  spoolSetFinalEvent: scripts.setFinalEventScript,
+  spoolEndIfFinished: scripts.endIfFinishedScript,
   spoolReadPage: scripts.readPageScript,
   spoolMeta: scripts.metaScript,
 } as const;
@@ -170,6 +174,14 @@ export class RedisStreamStore implements StreamStore {
       this.#tuning.logTtlMs,
     );
     return ended === 1;
+  }
+
+  async setFinalEvent(streamId: string, body: TerminalEventBody): Promise<void> {
+    await this.#call('spoolSetFinalEvent', streamId, JSON.stringify(terminalEventBodySchema.parse(body)));
+  }
+
+  async endIfFinished(streamId: string): Promise<boolean> {
+    return (await this.#call('spoolEndIfFinished', streamId, this.channelOf(streamId), this.#tuning.logTtlMs)) === 1;
   }
 
   /** The connections belong to the caller; nothing else to release. */

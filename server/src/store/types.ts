@@ -1,4 +1,4 @@
-import type { StreamEvent, StreamEventBody } from '@spool/shared';
+import type { StreamEvent, StreamEventBody, TerminalEventBody } from '@spool/shared';
 
 export interface StreamMeta {
   ownerId: string;
@@ -49,9 +49,16 @@ export interface StreamStore {
   /** Resolves once a cancel is requested for the stream; settles never otherwise, until `signal` aborts. */
   whenCancelRequested(streamId: string, signal: AbortSignal): Promise<void>;
   /**
-   * If the stream has no terminal event and its lease has lapsed, appends `body` as its terminal event
-   * (once, whoever calls). Returns whether it did.
+   * If the stream has no terminal event and its lease has lapsed, appends its final event (see
+   * `setFinalEvent`) or else `body` as its terminal event (once, whoever calls). Returns whether it did.
    */
   endIfAbandoned(streamId: string, body: StreamEventBody & { type: 'error' }): Promise<boolean>;
+  /**
+   * Keeps the terminal event of a finished answer beside the log, before it is appended (the answer
+   * is saved first): if the generator cannot append it, whoever ends the stream uses it.
+   */
+  setFinalEvent(streamId: string, body: TerminalEventBody): Promise<void>;
+  /** Appends the final event set by `setFinalEvent`, if any and if the stream has not ended. Returns whether it did. */
+  endIfFinished(streamId: string): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -13,6 +13,10 @@ async function proxiedDatabase() {
   return { proxy, url: url.toString() };
 }
 
+function metaKey(prefix: string, streamId: string): string {
+  return `${prefix}:{${streamId}}:meta`;
+}
+
 describe('PostgreSQL cut off mid-answer', () => {
   it('keeps clients streaming, then saves the answer once and ends the stream when it is back', async () => {
     const { proxy, url } = await proxiedDatabase();
@@ -44,12 +48,11 @@ describe('PostgreSQL cut off mid-answer', () => {
       },
     );
     await tokensIn;
-    // Every token arrived; the answer is finished but cannot be saved: a pending record says so.
+    // Every token arrived; the answer is finished (its final event waits beside the log) but cannot be
+    // saved, so the stream does not end.
     const redis = await openRedisStore(prefix);
     onTestFinished(() => redis.close());
-    await vi.waitFor(async () => {
-      expect(await redis.redis.exists(`${prefix}:kv:pending-final:${sent.streamId}`)).toBe(1);
-    });
+    await vi.waitFor(async () => expect(await redis.redis.hexists(metaKey(prefix, sent.streamId), 'final')).toBe(1));
     expect((await server.services.store.meta(sent.streamId))?.status).toBe('running');
 
     proxy.restore();
@@ -62,7 +65,6 @@ describe('PostgreSQL cut off mid-answer', () => {
       ['user', 'complete'],
     ]);
     expect(items[0]?.content.length).toBeGreaterThan(0);
-    expect(await redis.redis.exists(`${prefix}:kv:pending-final:${sent.streamId}`)).toBe(0);
   });
 
   it('loses nothing when the server stops before it is back: the next one to start saves the answer and ends the stream', async () => {
@@ -81,10 +83,9 @@ describe('PostgreSQL cut off mid-answer', () => {
     proxy.cut();
     const redis = await openRedisStore(prefix);
     onTestFinished(() => redis.close());
-    await vi.waitFor(async () => {
-      expect(await redis.redis.exists(`${prefix}:kv:pending-final:${sent.streamId}`)).toBe(1);
-    });
+    await vi.waitFor(async () => expect(await redis.redis.hexists(metaKey(prefix, sent.streamId), 'final')).toBe(1));
     const seen = await watch(client, { streamId: sent.streamId }, { leaveAfterIndex: 10 });
+    const streamed = seen.map((event) => (event.type === 'token' ? event.text : '')).join('');
     await first.close();
     // Stopped without its terminal event: that waits for the answer to be saved.
     expect(await redis.redis.llen(`${prefix}:{${sent.streamId}}:log`)).toBe(11);
@@ -96,6 +97,6 @@ describe('PostgreSQL cut off mid-answer', () => {
     expect(rest).toEqual([expect.objectContaining({ type: 'done', index: 11, finishReason: 'stop' })]);
     expect(seen.map((event) => event.index)).toEqual(range(0, 10));
     const [answer] = (await watcher.listMessages.query({ conversationId: sent.conversationId, limit: 1 })).items;
-    expect(answer).toMatchObject({ status: 'complete', finishReason: 'stop' });
+    expect(answer).toMatchObject({ status: 'complete', finishReason: 'stop', content: streamed });
   });
 });

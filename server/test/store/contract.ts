@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { StreamEvent, StreamEventBody } from '@spool/shared';
+import type { StreamEvent, StreamEventBody, TerminalEventBody } from '@spool/shared';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IndexOutOfRangeError, StreamEndedError, StreamNotFoundError } from '../../src/store/errors.ts';
@@ -19,7 +19,7 @@ export type HarnessFactory = (tuning: Partial<StoreTuning>) => Promise<StoreHarn
 
 const owner = { ownerId: 'user-1', leaseMs: 5_000 };
 const token = (text: string): StreamEventBody => ({ type: 'token', text });
-const done: StreamEventBody = { type: 'done', finishReason: 'stop', usage: null };
+const done: TerminalEventBody = { type: 'done', finishReason: 'stop', usage: null };
 
 async function collect(iterable: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
   const events: StreamEvent[] = [];
@@ -223,6 +223,30 @@ export function describeStreamStoreContract(name: string, open: HarnessFactory):
       expect(a[1]).toMatchObject({ type: 'error', code: 'GENERATOR_LOST', retryable: true, index: 1 });
       expect(b).toEqual(a.slice(1));
       expect(await store.endIfAbandoned(streamId, { ...a[1], type: 'error' } as never)).toBe(false);
+    });
+
+    it('ends an abandoned stream with the final event its generator left, not with GENERATOR_LOST', async () => {
+      const { store } = await setup({ idleMs: 50 });
+      const streamId = randomUUID();
+      await store.create(streamId, { ownerId: 'user-1', leaseMs: 100 });
+      await store.append(streamId, token('all of it'));
+      await store.setFinalEvent(streamId, { type: 'done', finishReason: 'stop', usage: null });
+      const events = await collect(store.read(streamId, { fromIndex: 0 }));
+      expect(events.at(-1)).toEqual({ type: 'done', index: 1, finishReason: 'stop', usage: null });
+      expect(await store.endIfFinished(streamId)).toBe(false);
+    });
+
+    it('appends the final event on request, lease or not, once', async () => {
+      const { store } = await setup();
+      const streamId = randomUUID();
+      await store.create(streamId, owner);
+      await store.append(streamId, token('x'));
+      expect(await store.endIfFinished(streamId)).toBe(false);
+      await store.setFinalEvent(streamId, { type: 'done', finishReason: 'cancelled', usage: null });
+      const [first, second] = await Promise.all([store.endIfFinished(streamId), store.endIfFinished(streamId)]);
+      expect([first, second].sort()).toEqual([false, true]);
+      expect((await store.readLog(streamId))?.map((event) => event.type)).toEqual(['token', 'done']);
+      await expect(store.setFinalEvent(streamId, done)).rejects.toMatchObject({ code: 'STREAM_ENDED' });
     });
 
     it('keeps a stream alive while its generator renews the lease', async () => {
