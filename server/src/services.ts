@@ -60,7 +60,7 @@ export async function openSpoolServices(
   const generations = new Generations({ store, provider, history, finals, log, leaseMs: config.leaseMs });
   const claims = new ClientMessageClaims({ keyValue, ttlMs: clientMessageIdTtlMs, waitMs: 10_000 });
   const router = createSpoolRouter({ store, generations, provider, db, claims, leaseMs: config.leaseMs, log });
-  const recovery = scheduleRecovery({ db, store, generations, log }, config.recoveryIntervalMs);
+  const recovery = scheduleRecovery({ db, store, generations, history, log }, config.recoveryIntervalMs);
 
   return {
     router,

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { type FinalAnswer, saveFinalAnswer } from '../db/answers.ts';
 import type { Database } from '../db/database.ts';
 import { DatabaseUnavailableError } from '../db/errors.ts';
-import { type FinalAnswer, saveFinalAnswer } from '../db/messages.ts';
 import type { HistoryCache } from './history-cache.ts';
 
 export interface FinalWriterOptions {
@@ -60,6 +60,7 @@ export class FinalWriter {
       delayMs = Math.min(delayMs * 2, retry.maxDelayMs);
     }
     if (failures > 0) log.info({ streamId: write.streamId, failures }, 'final answer saved after retrying');
+    // Recovery, having saved it first, dropped the cached history: nothing to add to.
     if (!saved) return 'saved-elsewhere';
     await this.#addToHistory(write).catch((error: unknown) => {
       // The cache entry expires; until then the model misses this exchange.

@@ -1,12 +1,13 @@
+import { messageRoleSchema } from '@spool/shared';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
-import { type ConversationHistory, loadHistory } from '../db/messages.ts';
+import { type ConversationHistory, loadHistory } from '../db/history.ts';
 import { parseJson } from '../json.ts';
 import type { KeyValueStore } from '../store/key-value.ts';
 
 const cachedHistorySchema = z.object({
   ownerId: z.string(),
-  messages: z.array(z.object({ id: z.string(), role: z.enum(['system', 'user', 'assistant']), content: z.string() })),
+  messages: z.array(z.object({ id: z.string(), role: messageRoleSchema, content: z.string() })),
 });
 
 export interface HistoryCacheOptions {
@@ -38,7 +39,9 @@ export class HistoryCache {
 
   /**
    * Adds a finished exchange to a cached history, so the next question in the conversation needs no
-   * database query. Nothing cached: nothing to do, the next load reads the database.
+   * database query. Nothing cached: nothing to do, the next load reads the database. Read, then
+   * write: two answers of one conversation finishing in the same instant can lose one of the two
+   * updates until the entry expires (a user rarely sends two questions at once in one conversation).
    */
   async append(conversationId: string, messages: ConversationHistory['messages']): Promise<void> {
     const { keyValue, count, ttlMs } = this.#options;
@@ -48,6 +51,11 @@ export class HistoryCache {
     const known = new Set(parsed.data.messages.map((message) => message.id));
     const updated = [...parsed.data.messages, ...messages.filter((message) => !known.has(message.id))].slice(-count);
     await keyValue.set(keyOf(conversationId), JSON.stringify({ ...parsed.data, messages: updated }), ttlMs);
+  }
+
+  /** Drops the cached history: the next load reads the database. For saves made outside `append`. */
+  async forget(conversationId: string): Promise<void> {
+    await this.#options.keyValue.delete(keyOf(conversationId));
   }
 
   /** Reads the history from the database and caches it. */

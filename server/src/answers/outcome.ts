@@ -1,5 +1,5 @@
 import { isTerminalEvent, SpoolErrorCode, type StreamEvent, type TerminalEvent } from '@spool/shared';
-import type { FinalAnswer } from '../db/messages.ts';
+import type { FinalAnswer } from '../db/answers.ts';
 import { type RecordedAnswer, recordAll } from './replay.ts';
 
 /** The saved form of an answer that ended with `terminal`. */

@@ -1,6 +1,6 @@
 import { SpoolErrorCode, type StreamEvent } from '@spool/shared';
+import { findAnswerByStream } from '../db/answers.ts';
 import type { Database } from '../db/database.ts';
-import { findAnswerByStream } from '../db/messages.ts';
 import { SpoolError } from '../errors.ts';
 import { IndexOutOfRangeError, StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';

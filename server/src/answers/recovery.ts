@@ -1,15 +1,17 @@
 import type { Logger } from 'pino';
+import { type FinalAnswer, findStreamingAnswers, saveFinalAnswer } from '../db/answers.ts';
 import type { Database } from '../db/database.ts';
-import { type FinalAnswer, findStreamingAnswers, saveFinalAnswer } from '../db/messages.ts';
 import type { Generations } from '../generation/generations.ts';
 import { generatorLostEvent } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
+import type { HistoryCache } from './history-cache.ts';
 import { finalAnswerFromLog, lostAnswer } from './outcome.ts';
 
 export interface RecoveryDeps {
   db: Database;
   store: StreamStore;
   generations: Generations;
+  history: HistoryCache;
   log: Logger;
 }
 
@@ -33,7 +35,7 @@ export async function recoverAnswers(deps: RecoveryDeps): Promise<number> {
     for (const row of rows) {
       if (!row.streamId || generations.has(row.streamId)) continue;
       try {
-        if (await recoverAnswer(deps, row.id, row.streamId)) saved++;
+        if (await recoverAnswer(deps, row.id, row.streamId, row.conversation.id)) saved++;
       } catch (error) {
         // One answer's trouble (its log unreadable, say) must not hold up the others: next pass.
         log.error({ err: error, streamId: row.streamId }, 'could not recover an answer; trying again next pass');
@@ -44,12 +46,22 @@ export async function recoverAnswers(deps: RecoveryDeps): Promise<number> {
   }
 }
 
-async function recoverAnswer(deps: RecoveryDeps, messageId: string, streamId: string): Promise<boolean> {
+async function recoverAnswer(
+  deps: RecoveryDeps,
+  messageId: string,
+  streamId: string,
+  conversationId: string,
+): Promise<boolean> {
   const final = await settle(deps, messageId, streamId);
   if (!final) return false;
   const saved = await saveFinalAnswer(deps.db.em(), final);
-  if (saved) deps.log.info({ streamId, status: final.status }, 'recovered an unsaved answer');
-  return saved;
+  if (!saved) return false;
+  deps.log.info({ streamId, status: final.status }, 'recovered an unsaved answer');
+  // The cached history missed this exchange: the next question reads it from the database.
+  await deps.history.forget(conversationId).catch((error: unknown) => {
+    deps.log.warn({ err: error, conversationId }, 'could not drop a stale cached history');
+  });
+  return true;
 }
 
 /**

@@ -2,7 +2,7 @@ import { type SendMessageInput, type SendMessageOutput, SpoolErrorCode } from '@
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/database.ts';
-import { DuplicateClientMessageError, saveExchange } from '../db/messages.ts';
+import { DuplicateClientMessageError, saveExchange } from '../db/exchanges.ts';
 import { SpoolError } from '../errors.ts';
 import type { Generations } from '../generation/generations.ts';
 import type { ModelProvider } from '../generation/provider.ts';

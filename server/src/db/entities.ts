@@ -37,8 +37,8 @@ export const Message = defineEntity({
     role: p.enum(messageRoleSchema.options),
     content: p.text(),
     status: p.enum(messageStatusSchema.options),
-    /** Assistant messages: the user message they answer. */
-    inReplyTo: p.uuid().nullable(),
+    /** Assistant messages: the user message they answer (a repeated `clientMessageId` finds its answer by it). */
+    inReplyTo: p.uuid().nullable().index(),
     /** Assistant messages: the stream that carries the answer. */
     streamId: p.uuid().nullable().unique(),
     model: p.string().nullable(),

@@ -7,6 +7,7 @@ export interface KeyValueStore {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Sets `key` unless it exists, atomically. Returns the value already there, or null when this call set it. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null>;
+  delete(key: string): Promise<void>;
   /** Deletes `key` if it still holds `value`, atomically: one holder never removes another's. */
   deleteIfEquals(key: string, value: string): Promise<void>;
 }
@@ -33,6 +34,10 @@ export class MemoryKeyValueStore implements KeyValueStore {
     const existing = this.#get(key);
     if (existing === null) this.#set(key, value, ttlMs);
     return existing;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#entries.delete(key);
   }
 
   async deleteIfEquals(key: string, value: string): Promise<void> {

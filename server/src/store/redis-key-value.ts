@@ -30,6 +30,10 @@ export class RedisKeyValueStore implements KeyValueStore {
     return this.#call(() => this.#redis.set(this.#prefix + key, value, 'PX', ttlMs, 'NX', 'GET'));
   }
 
+  async delete(key: string): Promise<void> {
+    await this.#call(() => this.#redis.del(this.#prefix + key));
+  }
+
   async deleteIfEquals(key: string, value: string): Promise<void> {
     await this.#call(() => this.#redis.eval(deleteIfEqualsScript, 1, this.#prefix + key, value));
   }

@@ -13,7 +13,7 @@ import {
 import { tracked } from '@trpc/server';
 import { assertCancellable, readAnswer } from '../answers/read-answer.ts';
 import { type SendMessageDeps, sendMessage } from '../answers/send-message.ts';
-import { listConversations, listMessages } from '../db/messages.ts';
+import { listConversations, listMessages } from '../db/history.ts';
 import { SpoolError, toTRPCError } from '../errors.ts';
 import { t } from './init.ts';
 
