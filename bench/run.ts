@@ -89,6 +89,7 @@ async function main(opts: Options): Promise<number> {
       for (const mode of ['embedded', 'redis+postgres'] as const) {
         const settings = { ...ttftCounts, redisUrl, prefix: `${runPrefix}-ttft`, databaseUrl: database.url };
         const result = await runTtft(mode, settings);
+        await deleteKeys(redis, `${settings.prefix}:*`);
         ttft.push(result);
         console.log(`time to first token, ${mode}: ${result.failure ?? 'done'}`);
       }
