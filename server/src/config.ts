@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { OpenAIProviderOptions } from './generation/openai-provider.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -25,6 +26,23 @@ const envSchema = z.object({
   SPOOL_LEASE_MS: int(500, 600_000).default(10_000),
   SPOOL_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   SPOOL_WS_MAX_BUFFERED_BYTES: int(1024, 1 << 30).default(1 << 20),
+  /** With OPENAI_BASE_URL or alone: answers from OpenAI (or the compatible endpoint) instead of the demo model. */
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SPOOL_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /** Comma-separated models a caller may ask for, beside SPOOL_MODEL. */
+  SPOOL_MODELS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((model) => model.trim())
+        .filter(Boolean),
+    ),
+  SPOOL_FIRST_TOKEN_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  SPOOL_IDLE_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  SPOOL_PROVIDER_MAX_RETRIES: int(0, 10).default(2),
   SPOOL_DEMO_TOKENS: int(1, 100_000).default(60),
   /** 0: as fast as the server can append. */
   SPOOL_DEMO_TOKENS_PER_SECOND: int(0, 100_000).default(25),
@@ -56,6 +74,8 @@ export interface SpoolConfig {
   /** Bytes a WebSocket may have waiting to be sent before its subscriptions pause. */
   wsMaxBufferedBytes: number;
   demo: { tokens: number; tokensPerSecond: number };
+  /** Unset (no OPENAI_API_KEY, no OPENAI_BASE_URL): the demo model answers. */
+  openai: OpenAIProviderOptions | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -89,5 +109,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     shutdownGraceMs: e.SPOOL_SHUTDOWN_GRACE_MS,
     wsMaxBufferedBytes: e.SPOOL_WS_MAX_BUFFERED_BYTES,
     demo: { tokens: e.SPOOL_DEMO_TOKENS, tokensPerSecond: e.SPOOL_DEMO_TOKENS_PER_SECOND },
+    openai:
+      e.OPENAI_API_KEY === undefined && e.OPENAI_BASE_URL === undefined
+        ? undefined
+        : {
+            apiKey: e.OPENAI_API_KEY,
+            baseURL: e.OPENAI_BASE_URL,
+            defaultModel: e.SPOOL_MODEL,
+            models: e.SPOOL_MODELS,
+            maxRetries: e.SPOOL_PROVIDER_MAX_RETRIES,
+            firstTokenMs: e.SPOOL_FIRST_TOKEN_TIMEOUT_MS,
+            idleMs: e.SPOOL_IDLE_TIMEOUT_MS,
+          },
   };
 }

@@ -7,13 +7,16 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const spool = await startSpool(config, { log });
-  const { storeKind, db } = spool.services;
+  const { storeKind, db, provider } = spool.services;
   const streamLog = storeKind === 'redis' ? 'the Redis stream log' : 'the in-process stream log';
   const database = db.kind === 'postgresql' ? 'PostgreSQL' : `embedded PGlite (${config.database.dataDir})`;
   process.stdout.write(
     `Spool is listening on ${spool.url} (HTTP, SSE and WebSocket) with ${streamLog} and ${database}.\n`,
   );
   const urlFlag = spool.url === 'http://127.0.0.1:3000/trpc' ? '' : ` --url ${spool.url}`;
+  process.stdout.write(
+    `Answers come from ${provider.defaultModel} (callers may pick: ${provider.models.join(', ')}).\n`,
+  );
   process.stdout.write(`Try it: npm run chat --${urlFlag} "hello"\n`);
 
   let stopping = false;

@@ -6,6 +6,7 @@ import type { SpoolConfig } from './config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { DemoProvider } from './generation/demo-provider.ts';
 import { Generations } from './generation/generations.ts';
+import { OpenAIProvider } from './generation/openai-provider.ts';
 import type { ModelProvider } from './generation/provider.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openStore } from './store/open-store.ts';
@@ -22,6 +23,7 @@ export interface SpoolServicesOptions {
 /** Everything behind Spool's procedures, without a transport: mount `router` in any tRPC server. */
 export interface SpoolServices {
   router: AppRouter;
+  provider: ModelProvider;
   store: StreamStore;
   storeKind: 'memory' | 'redis';
   db: Database;
@@ -43,7 +45,8 @@ export async function openSpoolServices(
   options: SpoolServicesOptions = {},
 ): Promise<SpoolServices> {
   const log = options.log ?? createLogger(config.logLevel);
-  const provider = options.provider ?? new DemoProvider(config.demo);
+  const provider =
+    options.provider ?? (config.openai ? new OpenAIProvider(config.openai) : new DemoProvider(config.demo));
   const opened = await openStore({ ...config, log });
   const db = await openDatabase({ ...config.database, log, onQuery: options.onQuery }).catch(async (error: unknown) => {
     await opened.close();
@@ -64,6 +67,7 @@ export async function openSpoolServices(
 
   return {
     router,
+    provider,
     store,
     storeKind: opened.kind,
     db,

@@ -27,8 +27,22 @@ export const SpoolErrorCode = {
   generatorLost: 'GENERATOR_LOST',
   /** The server is shutting down and ended the generation. */
   shuttingDown: 'SHUTTING_DOWN',
-  /** The model provider failed. */
+  /** The model provider failed on its side (5xx). */
   providerError: 'PROVIDER_ERROR',
+  /** The model provider refused Spool's credentials (401, 403). */
+  providerAuth: 'PROVIDER_AUTH',
+  /** The model provider does not know the model (404). */
+  modelNotFound: 'MODEL_NOT_FOUND',
+  /** The model provider refused the request as it is (400, 422: too long a conversation, say). */
+  providerRejected: 'PROVIDER_REJECTED',
+  /** The model provider asked to slow down (429); the error event says after how long to try again. */
+  providerRateLimited: 'PROVIDER_RATE_LIMITED',
+  /** The model provider sent something that is not a well-formed stream chunk. */
+  providerBadResponse: 'PROVIDER_BAD_RESPONSE',
+  /** The connection to the model provider failed or was cut mid-answer. */
+  providerConnectionLost: 'PROVIDER_CONNECTION_LOST',
+  /** The model provider sent no first token, or no chunk for too long, within the configured times. */
+  providerTimeout: 'PROVIDER_TIMEOUT',
   /** Anything else: a bug. */
   internal: 'INTERNAL',
 } as const;
@@ -45,6 +59,9 @@ export const retryableErrorCodes: ReadonlySet<SpoolErrorCode> = new Set<SpoolErr
   SpoolErrorCode.generatorLost,
   SpoolErrorCode.shuttingDown,
   SpoolErrorCode.providerError,
+  SpoolErrorCode.providerRateLimited,
+  SpoolErrorCode.providerConnectionLost,
+  SpoolErrorCode.providerTimeout,
 ]);
 
 export function isRetryableErrorCode(code: SpoolErrorCode): boolean {

@@ -45,10 +45,19 @@ export const usageSchema = z.object({
 });
 export type Usage = z.infer<typeof usageSchema>;
 
+export const timingsSchema = z.object({
+  /** From the start of the generation to its first token; null if there was none. */
+  firstTokenMs: z.number().nonnegative().nullable(),
+  /** From the start of the generation to its end. */
+  durationMs: z.number().nonnegative(),
+});
+export type Timings = z.infer<typeof timingsSchema>;
+
 const doneBody = z.object({
   type: z.literal('done'),
   finishReason: finishReasonSchema,
   usage: usageSchema.nullable(),
+  timings: timingsSchema.optional(),
 });
 
 const errorBody = z.object({
@@ -56,6 +65,8 @@ const errorBody = z.object({
   code: spoolErrorCodeSchema,
   message: z.string().max(limits.maxMessageChars),
   retryable: z.boolean(),
+  /** With PROVIDER_RATE_LIMITED: how long the provider asked to wait, when it said. */
+  retryAfterMs: z.number().int().nonnegative().optional(),
 });
 
 export const streamEventBodySchema = z.discriminatedUnion('type', [

@@ -15,6 +15,7 @@ import { SpoolError } from '../errors.ts';
 import { StoreError, StreamEndedError } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
 import type { ChatMessage, ModelProvider } from './provider.ts';
+import { ProviderError } from './provider-error.ts';
 
 export interface GenerationJob {
   streamId: string;
@@ -72,15 +73,29 @@ export async function runGeneration(
   }, deps.leaseMs / 3);
   try {
     let terminal: TerminalBody;
+    const startedAt = performance.now();
+    let firstTokenAt: number | null = null;
     try {
-      await append({
+      const start = append({
         type: 'start',
         streamId,
         conversationId: job.conversationId,
         messageId: job.messageId,
         model: job.model,
       });
-      terminal = await streamAnswer(job, deps, stop, append);
+      // The history (a cache read, rarely a query) loads while `start` is appended.
+      const [started, context] = await Promise.allSettled([start, contextFor(job, deps)]);
+      if (started.status === 'rejected') throw started.reason;
+      if (context.status === 'rejected') throw context.reason;
+      const ended = await streamAnswer(job, deps, stop, context.value, async (body) => {
+        await append(body);
+        firstTokenAt ??= performance.now();
+      });
+      const timings = {
+        firstTokenMs: firstTokenAt === null ? null : msSince(startedAt, firstTokenAt),
+        durationMs: msSince(startedAt, performance.now()),
+      };
+      terminal = { ...ended, timings };
     } catch (error) {
       if (error instanceof StoreError && error.code !== SpoolErrorCode.storeUnavailable) {
         // The stream ended or vanished under us: there is nowhere left to write to.
@@ -88,7 +103,7 @@ export async function runGeneration(
         return;
       }
       terminal = terminalFor(stop, error);
-      if (terminal.type === 'error' && !stop.aborted) log.error({ err: error, streamId }, 'generation failed');
+      if (terminal.type === 'error' && !stop.aborted) log.warn({ err: error, streamId }, 'generation failed');
     }
     await finish(job, deps, { recorder, terminal, finalStop });
   } finally {
@@ -100,19 +115,21 @@ async function streamAnswer(
   job: GenerationJob,
   deps: GenerationDeps,
   stop: AbortSignal,
-  append: (body: StreamEventBody) => Promise<void>,
-): Promise<TerminalBody> {
-  const messages = await contextFor(job, deps);
+  messages: ChatMessage[],
+  appendToken: (body: StreamEventBody) => Promise<void>,
+): Promise<Extract<TerminalBody, { type: 'done' }>> {
   let usage: Usage | null = null;
   let finishReason: (StreamEventBody & { type: 'done' })['finishReason'] = 'stop';
   for await (const chunk of deps.provider.stream({ model: job.model, messages, signal: stop })) {
     if (chunk.type === 'text') {
-      if (chunk.text) await append({ type: 'token', text: chunk.text });
+      if (chunk.text) await appendToken({ type: 'token', text: chunk.text });
     } else {
       usage = chunk.usage;
       finishReason = chunk.finishReason;
     }
   }
+  // A provider that ends quietly when stopped has not finished its answer.
+  stop.throwIfAborted();
   return { type: 'done', finishReason, usage };
 }
 
@@ -169,6 +186,11 @@ async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending):
   }
 }
 
+/** Milliseconds, to a tenth. */
+function msSince(from: number, to: number): number {
+  return Math.round((to - from) * 10) / 10;
+}
+
 function terminalFor(stop: AbortSignal, error: unknown): TerminalBody {
   if (stop.aborted && stop.reason === 'cancelled') return { type: 'done', finishReason: 'cancelled', usage: null };
   if (stop.aborted && stop.reason === 'shutdown') {
@@ -178,6 +200,10 @@ function terminalFor(stop: AbortSignal, error: unknown): TerminalBody {
       message: 'the server stopped while generating; send the message again',
       retryable: true,
     };
+  }
+  if (error instanceof ProviderError) {
+    const retryAfter = error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs };
+    return { type: 'error', code: error.code, message: error.message, retryable: error.retryable, ...retryAfter };
   }
   if (error instanceof SpoolError) {
     return { type: 'error', code: error.code, message: error.message, retryable: isRetryableErrorCode(error.code) };

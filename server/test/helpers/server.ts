@@ -21,6 +21,8 @@ export interface TestServerOptions {
   onQuery?: StartOptions['onQuery'];
   /** Default: the demo model. */
   provider?: StartOptions['provider'];
+  /** Answers from an OpenAI-compatible server instead of the demo model. */
+  openai?: SpoolConfig['openai'];
 }
 
 /** A real Spool server on port 0, closed when the test finishes. */
@@ -37,6 +39,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     database: { url: await testDatabaseUrl(), dataDir: 'memory://', migrate: false, ...options.database },
     finalRetryMaxMs: options.finalRetryMaxMs ?? 200,
     recoveryIntervalMs: options.recoveryIntervalMs ?? 3_600_000,
+    openai: options.openai,
     demo: { tokens: options.demoTokens ?? 20, tokensPerSecond: options.demoTokensPerSecond ?? 0 },
   };
   const server = await startSpool(config, { log: testLog, onQuery: options.onQuery, provider: options.provider });

@@ -1,0 +1,204 @@
+import type { StreamEvent } from '@spool/shared';
+import { describe, expect, it, vi } from 'vitest';
+import type { OpenAIProviderOptions } from '../../src/generation/openai-provider.ts';
+import { connect, type TestClient, type Transport, watch } from '../helpers/clients.ts';
+import { type FakeOpenAI, type Reply, startFakeOpenAI } from '../helpers/fake-openai.ts';
+import { uniquePrefix } from '../helpers/redis.ts';
+import { startTestServer } from '../helpers/server.ts';
+
+function openaiOptions(fake: FakeOpenAI, overrides: Partial<OpenAIProviderOptions> = {}): OpenAIProviderOptions {
+  return {
+    apiKey: 'sk-test',
+    baseURL: fake.baseURL,
+    defaultModel: 'fake-model',
+    models: ['fake-model', 'other-model'],
+    maxRetries: 0,
+    firstTokenMs: 2_000,
+    idleMs: 2_000,
+    ...overrides,
+  };
+}
+
+function textOf(events: StreamEvent[]): string {
+  return events.map((event) => (event.type === 'token' ? event.text : '')).join('');
+}
+
+async function lastSaved(client: TestClient, conversationId: string) {
+  const [answer] = (await client.listMessages.query({ conversationId, limit: 1 })).items;
+  return answer;
+}
+
+describe.each<Transport>(['ws', 'sse'])('answers from an OpenAI-compatible server (%s)', (transport) => {
+  it('streams the tokens, ends with usage and timings, and saves the answer', async () => {
+    const fake = await startFakeOpenAI();
+    const server = await startTestServer({ openai: openaiOptions(fake) });
+    const client = connect(server.url, transport);
+    const sent = await client.sendMessage.mutate({ content: 'hi there' });
+    const events = await watch(client, { streamId: sent.streamId });
+
+    expect(events[0]).toMatchObject({ type: 'start', model: 'fake-model' });
+    expect(textOf(events)).toBe('Hello from the fake model.');
+    const done = events.at(-1);
+    expect(done).toMatchObject({
+      type: 'done',
+      finishReason: 'stop',
+      usage: { promptTokens: 7, completionTokens: 5, totalTokens: 12 },
+      timings: { firstTokenMs: expect.any(Number), durationMs: expect.any(Number) },
+    });
+    expect(fake.requests[0]).toMatchObject({
+      model: 'fake-model',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi there' }],
+    });
+    expect(await lastSaved(client, sent.conversationId)).toMatchObject({
+      status: 'complete',
+      content: 'Hello from the fake model.',
+      usage: { totalTokens: 12 },
+    });
+  });
+});
+
+describe('what reaches the model', () => {
+  it('is the conversation so far plus the new message, in the model the caller picked', async () => {
+    const fake = await startFakeOpenAI();
+    const server = await startTestServer({ redisPrefix: uniquePrefix(), openai: openaiOptions(fake) });
+    const client = connect(server.url, 'ws');
+    const first = await client.sendMessage.mutate({ content: 'first' });
+    await watch(client, { streamId: first.streamId });
+    const second = await client.sendMessage.mutate({
+      content: 'second',
+      conversationId: first.conversationId,
+      model: 'other-model',
+    });
+    await watch(client, { streamId: second.streamId });
+    expect(fake.requests[1]).toMatchObject({
+      model: 'other-model',
+      messages: [
+        { role: 'user', content: 'first' },
+        { role: 'assistant', content: 'Hello from the fake model.' },
+        { role: 'user', content: 'second' },
+      ],
+    });
+    await expect(client.sendMessage.mutate({ content: 'x', model: 'gpt-unlisted' })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST' },
+    });
+  });
+});
+
+describe('every upstream failure ends the stream with one typed error and saves the partial text', () => {
+  const cases: [string, Reply, { code: string; retryable: boolean; retryAfterMs?: number }, string][] = [
+    ['401', { status: 401 }, { code: 'PROVIDER_AUTH', retryable: false }, ''],
+    ['403', { status: 403 }, { code: 'PROVIDER_AUTH', retryable: false }, ''],
+    ['404 model', { status: 404 }, { code: 'MODEL_NOT_FOUND', retryable: false }, ''],
+    [
+      '429 with retry-after',
+      { status: 429, headers: { 'retry-after': '7' } },
+      { code: 'PROVIDER_RATE_LIMITED', retryable: true, retryAfterMs: 7_000 },
+      '',
+    ],
+    ['500', { status: 500 }, { code: 'PROVIDER_ERROR', retryable: true }, ''],
+    [
+      'a malformed chunk',
+      { malformedAfterTokens: 2 },
+      { code: 'PROVIDER_BAD_RESPONSE', retryable: false },
+      'Hello from',
+    ],
+    [
+      'a connection cut mid-answer',
+      { cutAfterTokens: 2 },
+      { code: 'PROVIDER_CONNECTION_LOST', retryable: true },
+      'Hello from',
+    ],
+    ['no first token in time', { firstTokenDelayMs: 1_000 }, { code: 'PROVIDER_TIMEOUT', retryable: true }, ''],
+    ['no chunk for the idle time', { hangAfterTokens: 2 }, { code: 'PROVIDER_TIMEOUT', retryable: true }, 'Hello from'],
+  ];
+
+  it.each(cases)('%s', async (_name, reply, expected, partial) => {
+    const fake = await startFakeOpenAI();
+    fake.reply(reply);
+    const server = await startTestServer({ openai: openaiOptions(fake, { firstTokenMs: 300, idleMs: 300 }) });
+    const client = connect(server.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'trouble' });
+    const events = await watch(client, { streamId: sent.streamId });
+
+    expect(events.filter((event) => event.type === 'error' || event.type === 'done')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ type: 'error', ...expected });
+    expect(textOf(events)).toBe(partial);
+    expect(await lastSaved(client, sent.conversationId)).toMatchObject({
+      status: 'failed',
+      errorCode: expected.code,
+      content: partial,
+    });
+    await vi.waitFor(() => expect(fake.open).toBe(0));
+    expect(server.services.generations.size).toBe(0);
+  });
+});
+
+describe('retries', () => {
+  it('retries a failure before the first token, within the first-token budget', async () => {
+    const fake = await startFakeOpenAI();
+    fake.reply({ status: 503 });
+    const server = await startTestServer({ openai: openaiOptions(fake, { maxRetries: 2 }) });
+    const client = connect(server.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'retry me' });
+    const events = await watch(client, { streamId: sent.streamId });
+    expect(events.at(-1)).toMatchObject({ type: 'done' });
+    expect(textOf(events)).toBe('Hello from the fake model.');
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('never retries once tokens have gone out: no duplicated text', async () => {
+    const fake = await startFakeOpenAI();
+    fake.reply({ cutAfterTokens: 2 });
+    const server = await startTestServer({ openai: openaiOptions(fake, { maxRetries: 2 }) });
+    const client = connect(server.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'no second try' });
+    const events = await watch(client, { streamId: sent.streamId });
+    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'PROVIDER_CONNECTION_LOST' });
+    expect(textOf(events)).toBe('Hello from');
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe('cancel and disconnect', () => {
+  const slow: Reply = { tokens: Array.from({ length: 200 }, (_, i) => `t${i} `), tokenDelayMs: 20 };
+
+  it('cancel through a second instance aborts the upstream request and saves the partial text as cancelled', async () => {
+    const fake = await startFakeOpenAI();
+    fake.reply(slow);
+    const prefix = uniquePrefix();
+    const options = { redisPrefix: prefix, openai: openaiOptions(fake) };
+    const [a, b] = await Promise.all([startTestServer(options), startTestServer(options)]);
+    const onA = connect(a.url, 'ws');
+    const onB = connect(b.url, 'sse');
+    const sent = await onA.sendMessage.mutate({ content: 'long answer' });
+    const events = await watch(
+      onA,
+      { streamId: sent.streamId },
+      {
+        onEvent: (event) => {
+          if (event.index === 3) onB.cancelStream.mutate({ streamId: sent.streamId });
+        },
+      },
+    );
+    expect(events.at(-1)).toMatchObject({ type: 'done', finishReason: 'cancelled' });
+    expect(events.length).toBeLessThan(100);
+    await vi.waitFor(() => expect(fake.open).toBe(0));
+    expect(await lastSaved(onB, sent.conversationId)).toMatchObject({ status: 'cancelled', content: textOf(events) });
+  });
+
+  it('a client that disconnects mid-answer does not stop it: the answer completes and is saved', async () => {
+    const fake = await startFakeOpenAI();
+    fake.reply({ ...slow, tokens: slow.tokens?.slice(0, 20) });
+    const server = await startTestServer({ openai: openaiOptions(fake) });
+    const client = connect(server.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'keep going' });
+    await watch(client, { streamId: sent.streamId }, { leaveAfterIndex: 2 });
+    server.dropConnections();
+    await vi.waitFor(async () => expect((await lastSaved(client, sent.conversationId))?.status).toBe('complete'), {
+      timeout: 5_000,
+    });
+    expect((await lastSaved(client, sent.conversationId))?.content).toBe(slow.tokens?.slice(0, 20).join(''));
+  });
+});
