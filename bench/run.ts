@@ -11,6 +11,7 @@ import { connectRedis } from '../server/src/store/open-store.ts';
 import { type CaseResult, caseBudgetMs, runCase } from './case.ts';
 import { createBenchDatabase } from './database.ts';
 import { errorMessage, killAllChildren } from './ipc.ts';
+import { type OverheadResult, overheadTable, runOpenAIOverhead } from './openai-overhead.ts';
 import { deleteKeys } from './redis-admin.ts';
 import { caseLine, notes, table, targetsSection } from './report.ts';
 import { type Options, parseOptions, scenarioKey, UsageError, usage } from './scenarios.ts';
@@ -69,6 +70,8 @@ async function main(opts: Options): Promise<number> {
   const results: CaseResult[] = [];
   const ttft: TtftResult[] = [];
   const ttftCounts = opts.quick ? { sequential: 50, concurrent: 20 } : { sequential: 200, concurrent: 50 };
+  const overheadCounts = { concurrent: 50, rounds: opts.quick ? 2 : 6 };
+  let overhead: OverheadResult | undefined;
   let leftover = 0;
   try {
     for (const [n, { scenario, path }] of cases.entries()) {
@@ -93,6 +96,10 @@ async function main(opts: Options): Promise<number> {
         ttft.push(result);
         console.log(`time to first token, ${mode}: ${result.failure ?? 'done'}`);
       }
+      const prefix = `${runPrefix}-openai`;
+      overhead = await runOpenAIOverhead({ ...overheadCounts, redisUrl, prefix, databaseUrl: database.url });
+      await deleteKeys(redis, `${prefix}:*`);
+      console.log(`time to first token through an OpenAI-compatible server: ${overhead.failure ?? 'done'}`);
     }
   } finally {
     // Each case deletes its own keys; this catches what a failed cleanup left.
@@ -108,7 +115,18 @@ async function main(opts: Options): Promise<number> {
         `${ttftCounts.sequential} answers one after another, then ${ttftCounts.concurrent} sent together, after a warm-up.\n`,
     );
   }
-  if (results.length === 0) return ttft.some((result) => result.failure !== null) ? 1 : 0;
+  if (overhead) {
+    console.log(
+      `## Spool's overhead on time to first token (OpenAI-compatible model server)\n\n${overheadTable(overhead, overheadCounts)}\n`,
+    );
+    console.log(
+      'The scripted model server (the tests\u2019 own) answers its first chunk at once. Direct: the `openai` client streaming a ' +
+        'chat completion from it; Spool: sendMessage, then the stream subscription, to the first token, Spool calling the same ' +
+        'server (Redis + PostgreSQL mode). Batches of the two alternate.\n',
+    );
+  }
+  const ttftFailed = ttft.some((result) => result.failure !== null) || overhead?.failure;
+  if (results.length === 0) return ttftFailed ? 1 : 0;
 
   console.log(`\n## Results\n\n${table(results)}\n`);
   console.log(`## Targets\n\n${targetsSection(results, opts.quick)}\n`);
@@ -122,7 +140,7 @@ async function main(opts: Options): Promise<number> {
   console.log(notes(results));
   if (leftover > 0) console.log(`\n${leftover} keys were left by a failed cleanup and deleted at the end.`);
   const failed = results.some((result) => result.failure !== null || result.timedOut);
-  return failed || ttft.some((result) => result.failure !== null) ? 1 : 0;
+  return failed || ttftFailed ? 1 : 0;
 }
 
 process.once('SIGINT', () => {

@@ -75,7 +75,7 @@ export async function runTtft(mode: TtftMode, settings: TtftSettings): Promise<T
 }
 
 /** Sends one message and watches its stream up to the first token; resolves with the milliseconds it took. */
-async function timeToFirstToken(client: TRPCClient<AppRouter>, n: number): Promise<number> {
+export async function timeToFirstToken(client: TRPCClient<AppRouter>, n: number): Promise<number> {
   const sentAt = wallNow();
   const { streamId } = await client.sendMessage.mutate({ content: `question ${n}` });
   for await (const { data } of client.stream.subscribe({ streamId })) {
