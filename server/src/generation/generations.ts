@@ -59,7 +59,7 @@ export class Generations {
     try {
       await runGeneration(job, this.#deps, stop.signal, this.#finalStop.signal);
     } finally {
-      watchEnded.abort();
+      watchEnded.abort('finished'); // a reason of our own: no DOMException (and its stack) per answer
       this.#running.delete(job.streamId);
     }
   }
