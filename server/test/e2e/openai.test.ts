@@ -1,7 +1,6 @@
-import type { StreamEvent } from '@spool/shared';
 import { describe, expect, it, vi } from 'vitest';
 import type { OpenAIProviderOptions } from '../../src/generation/openai-provider.ts';
-import { connect, type TestClient, type Transport, watch } from '../helpers/clients.ts';
+import { connect, type TestClient, type Transport, textOf, watch } from '../helpers/clients.ts';
 import { type FakeOpenAI, type Reply, startFakeOpenAI } from '../helpers/fake-openai.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
@@ -17,10 +16,6 @@ function openaiOptions(fake: FakeOpenAI, overrides: Partial<OpenAIProviderOption
     idleMs: 2_000,
     ...overrides,
   };
-}
-
-function textOf(events: StreamEvent[]): string {
-  return events.map((event) => (event.type === 'token' ? event.text : '')).join('');
 }
 
 async function lastSaved(client: TestClient, conversationId: string) {

@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { connect, range, watch } from '../helpers/clients.ts';
+import { connect, range, textOf, watch } from '../helpers/clients.ts';
 import { testDatabaseUrl } from '../helpers/database.ts';
 import { openRedisStore, uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
@@ -85,7 +85,7 @@ describe('PostgreSQL cut off mid-answer', () => {
     onTestFinished(() => redis.close());
     await vi.waitFor(async () => expect(await redis.redis.hexists(metaKey(prefix, sent.streamId), 'final')).toBe(1));
     const seen = await watch(client, { streamId: sent.streamId }, { leaveAfterIndex: 10 });
-    const streamed = seen.map((event) => (event.type === 'token' ? event.text : '')).join('');
+    const streamed = textOf(seen);
     await first.close();
     // Stopped without its terminal event: that waits for the answer to be saved.
     expect(await redis.redis.llen(`${prefix}:{${sent.streamId}}:log`)).toBe(11);

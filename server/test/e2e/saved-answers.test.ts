@@ -1,14 +1,9 @@
-import type { StreamEvent } from '@spool/shared';
 import { describe, expect, it } from 'vitest';
 import { DemoProvider } from '../../src/generation/demo-provider.ts';
 import type { ChatMessage, GenerationRequest } from '../../src/generation/provider.ts';
-import { connect, watch } from '../helpers/clients.ts';
+import { connect, textOf, watch } from '../helpers/clients.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
-
-function textOf(events: StreamEvent[]): string {
-  return events.map((event) => (event.type === 'token' ? event.text : '')).join('');
-}
 
 describe('answers saved in PostgreSQL', () => {
   it('saves the user message and the whole answer, found saved as soon as `done` arrives', async () => {

@@ -59,6 +59,11 @@ export async function watch(
   return events;
 }
 
+/** The answer's text: its tokens, joined. */
+export function textOf(events: StreamEvent[]): string {
+  return events.map((event) => (event.type === 'token' ? event.text : '')).join('');
+}
+
 /** Indexes `from..to` inclusive. */
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
