@@ -67,8 +67,9 @@ export async function runOpenAIOverhead(settings: OverheadSettings): Promise<Ove
       });
       let firstMs = Number.NaN;
       for await (const chunk of stream) {
-        if (Number.isNaN(firstMs) && chunk.choices[0]?.delta?.content) firstMs = wallNow() - startedAt;
+        if (Number.isNaN(firstMs) && chunk.choices?.[0]?.delta?.content) firstMs = wallNow() - startedAt;
       }
+      if (Number.isNaN(firstMs)) throw new Error('the model server answered without a token');
       return firstMs;
     };
     const viaSpool = (n: number) => timeToFirstToken(spool, n);

@@ -1,8 +1,12 @@
 import { resolve } from 'node:path';
+import { limits } from '@spool/shared';
 import { z } from 'zod';
 import type { OpenAIProviderOptions } from './generation/openai-provider.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** `VAR=` (common in .env and compose files) means unset. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema);
 
 const envSchema = z.object({
   PORT: int(0, 65_535).default(3000),
@@ -27,9 +31,10 @@ const envSchema = z.object({
   SPOOL_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   SPOOL_WS_MAX_BUFFERED_BYTES: int(1024, 1 << 30).default(1 << 20),
   /** With OPENAI_BASE_URL or alone: answers from OpenAI (or the compatible endpoint) instead of the demo model. */
-  OPENAI_API_KEY: z.string().min(1).optional(),
-  OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
-  SPOOL_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  OPENAI_API_KEY: unsetIfEmpty(z.string().optional()),
+  OPENAI_BASE_URL: unsetIfEmpty(z.url({ protocol: /^https?$/ }).optional()),
+  /** Required with OPENAI_BASE_URL (a local server's models have local names); OpenAI's default otherwise. */
+  SPOOL_MODEL: unsetIfEmpty(z.string().max(limits.maxModelChars).optional()),
   /** Comma-separated models a caller may ask for, beside SPOOL_MODEL. */
   SPOOL_MODELS: z
     .string()
@@ -39,7 +44,8 @@ const envSchema = z.object({
         .split(',')
         .map((model) => model.trim())
         .filter(Boolean),
-    ),
+    )
+    .pipe(z.array(z.string().max(limits.maxModelChars, `a model name is at most ${limits.maxModelChars} characters`))),
   SPOOL_FIRST_TOKEN_TIMEOUT_MS: int(100, 600_000).default(30_000),
   SPOOL_IDLE_TIMEOUT_MS: int(100, 600_000).default(30_000),
   SPOOL_PROVIDER_MAX_RETRIES: int(0, 10).default(2),
@@ -90,6 +96,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     throw new ConfigError(`invalid configuration: ${name}: ${issue?.message ?? 'invalid'}${value}`);
   }
   const e = parsed.data;
+  if (e.OPENAI_BASE_URL !== undefined && e.SPOOL_MODEL === undefined) {
+    throw new ConfigError(
+      'invalid configuration: SPOOL_MODEL: required with OPENAI_BASE_URL (the model to ask that server for)',
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -115,7 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
         : {
             apiKey: e.OPENAI_API_KEY,
             baseURL: e.OPENAI_BASE_URL,
-            defaultModel: e.SPOOL_MODEL,
+            defaultModel: e.SPOOL_MODEL ?? 'gpt-4o-mini',
             models: e.SPOOL_MODELS,
             maxRetries: e.SPOOL_PROVIDER_MAX_RETRIES,
             firstTokenMs: e.SPOOL_FIRST_TOKEN_TIMEOUT_MS,

@@ -28,6 +28,18 @@ describe('configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: .*"${value}"`));
   });
 
+  it('reads the model provider settings, an empty variable as unset', () => {
+    expect(loadConfig({ OPENAI_API_KEY: '' }).openai).toBeUndefined();
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-1', SPOOL_MODELS: 'a, b,,c' }).openai).toMatchObject({
+      apiKey: 'sk-1',
+      defaultModel: 'gpt-4o-mini',
+      models: ['a', 'b', 'c'],
+    });
+    expect(() => loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' })).toThrow(
+      /^invalid configuration: SPOOL_MODEL: required with OPENAI_BASE_URL/,
+    );
+  });
+
   it('stops the process with that one line and a non-zero exit code', () => {
     const result = spawnSync(process.execPath, ['server/src/main.ts'], {
       env: { ...process.env, PORT: 'eighty' },

@@ -1,8 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type FinishReason, SpoolErrorCode, type Usage } from '@spool/shared';
 import OpenAI from 'openai';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { GenerationRequest, ModelProvider, ProviderChunk } from './provider.ts';
 import { ProviderError } from './provider-error.ts';
 import { StreamWatchdog, type WatchdogTimes } from './stream-watchdog.ts';
+import { upstreamFailure } from './upstream-failure.ts';
 
 export interface OpenAIProviderOptions extends WatchdogTimes {
   /** Unset: a placeholder, for local OpenAI-compatible servers that ask for none. */
@@ -16,6 +19,9 @@ export interface OpenAIProviderOptions extends WatchdogTimes {
   maxRetries: number;
 }
 
+/** First pause between retries; doubled each time unless the provider says how long (retry-after). */
+const firstRetryDelayMs = 250;
+
 /**
  * Chat completions streamed through the `openai` client, from OpenAI or any compatible endpoint
  * (vLLM, Ollama, LM Studio, a gateway). Usage is asked for in the stream. Every failure becomes a
@@ -26,17 +32,19 @@ export class OpenAIProvider implements ModelProvider {
   readonly models: readonly string[];
   readonly #client: OpenAI;
   readonly #times: WatchdogTimes;
+  readonly #maxRetries: number;
 
   constructor(options: OpenAIProviderOptions) {
     this.defaultModel = options.defaultModel;
     this.models = [...new Set([options.defaultModel, ...options.models])];
     this.#times = { firstTokenMs: options.firstTokenMs, idleMs: options.idleMs };
-    // The client's retries (with backoff, honouring retry-after) happen before the response streams,
-    // so before any token: safe. The watchdog bounds them by the first-token budget.
+    this.#maxRetries = options.maxRetries;
+    // Retries are ours (see #open): the client's own could outlast the first-token budget and then
+    // report a timeout instead of the upstream's real answer.
     this.#client = new OpenAI({
       apiKey: options.apiKey ?? 'not-needed',
       baseURL: options.baseURL,
-      maxRetries: options.maxRetries,
+      maxRetries: 0,
       logLevel: 'off',
     });
   }
@@ -45,36 +53,66 @@ export class OpenAIProvider implements ModelProvider {
     const watchdog = new StreamWatchdog(request.signal, this.#times);
     let streaming = false;
     try {
-      const stream = await this.#client.chat.completions.create(
-        {
-          model: request.model,
-          messages: request.messages,
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-        { signal: watchdog.signal },
-      );
+      const stream = await this.#open(request, watchdog);
       streaming = true;
-      let finishReason: FinishReason = 'stop';
+      let finishReason: FinishReason | null = null;
       let usage: Usage | null = null;
       for await (const chunk of stream) {
-        const choice = chunk.choices[0];
+        const choice = chunk.choices?.[0];
         const text = choice?.delta?.content ?? '';
-        watchdog.sawChunk(text !== '');
-        if (text !== '') yield { type: 'text', text };
+        watchdog.sawChunk(text !== '' || hasOtherOutput(choice?.delta));
+        if (text !== '') {
+          watchdog.hold();
+          yield { type: 'text', text };
+          watchdog.resume();
+        }
         if (choice?.finish_reason) finishReason = finishReasonOf(choice.finish_reason);
         if (chunk.usage) usage = usageOf(chunk.usage);
       }
-      // An aborted stream (timeout, cancel) may end its iteration quietly instead of throwing.
+      // An aborted stream (timeout, cancel) ends its iteration quietly instead of throwing.
       watchdog.signal.throwIfAborted();
+      // So does one whose connection closed cleanly before the answer was over.
+      if (finishReason === null) {
+        throw new ProviderError(SpoolErrorCode.providerConnectionLost, 'the model provider stopped mid-answer');
+      }
       yield { type: 'finish', finishReason, usage };
     } catch (error) {
       if (request.signal.aborted) throw error; // cancel or shutdown: the caller knows why
-      throw watchdog.explain() ?? providerErrorOf(error, streaming);
+      if (error instanceof ProviderError) throw error;
+      throw watchdog.explain() ?? upstreamFailure(error, streaming);
     } finally {
       watchdog.stop();
     }
   }
+
+  /**
+   * Starts the streamed request, retrying failures that may pass (429, 5xx, connection) with backoff
+   * while the first-token budget allows: before the response, so before any token.
+   */
+  async #open(request: GenerationRequest, watchdog: StreamWatchdog): Promise<AsyncIterable<ChatCompletionChunk>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#client.chat.completions.create(
+          { model: request.model, messages: request.messages, stream: true, stream_options: { include_usage: true } },
+          { signal: watchdog.signal },
+        );
+      } catch (error) {
+        const failure = watchdog.explain() ?? upstreamFailure(error, false);
+        const delayMs = failure.retryAfterMs ?? firstRetryDelayMs * 2 ** attempt;
+        const worthIt = failure.retryable && attempt < this.#maxRetries && delayMs < watchdog.firstOutputBudgetLeft;
+        if (!worthIt || watchdog.signal.aborted) throw failure;
+        await sleep(delayMs, undefined, { signal: watchdog.signal });
+      }
+    }
+  }
+}
+
+/** Output other than text that shows the model is at work: reasoning, tool calls. */
+function hasOtherOutput(delta: ChatCompletionChunk.Choice.Delta | undefined): boolean {
+  if (!delta) return false;
+  return Object.entries(delta).some(
+    ([key, value]) => key !== 'role' && key !== 'content' && value != null && value !== '',
+  );
 }
 
 function finishReasonOf(reason: string): FinishReason {
@@ -94,50 +132,4 @@ function usageOf(usage: OpenAI.CompletionUsage): Usage {
     completionTokens: usage.completion_tokens,
     totalTokens: usage.total_tokens,
   };
-}
-
-/** What an upstream failure means for the watchers. */
-function providerErrorOf(error: unknown, streaming: boolean): ProviderError {
-  const detail = error instanceof Error ? error.message : String(error);
-  const fail = (code: SpoolErrorCode, message: string, retryAfterMs?: number) =>
-    new ProviderError(code, message, { cause: error, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
-  if (error instanceof OpenAI.AuthenticationError || error instanceof OpenAI.PermissionDeniedError) {
-    return fail(SpoolErrorCode.providerAuth, `the model provider refused Spool's credentials (${error.status})`);
-  }
-  if (error instanceof OpenAI.NotFoundError) return fail(SpoolErrorCode.modelNotFound, `the model provider: ${detail}`);
-  if (error instanceof OpenAI.RateLimitError) {
-    return fail(
-      SpoolErrorCode.providerRateLimited,
-      'the model provider is rate limiting; try again later',
-      retryAfterMsOf(error.headers),
-    );
-  }
-  if (error instanceof OpenAI.BadRequestError || error instanceof OpenAI.UnprocessableEntityError) {
-    return fail(SpoolErrorCode.providerRejected, `the model provider refused the request: ${detail}`);
-  }
-  if (error instanceof OpenAI.APIConnectionError) {
-    return fail(SpoolErrorCode.providerConnectionLost, 'could not reach the model provider');
-  }
-  if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
-    return fail(SpoolErrorCode.providerError, `the model provider failed (${error.status})`);
-  }
-  if (error instanceof SyntaxError || error instanceof OpenAI.APIError) {
-    // A chunk that is not JSON, or an error object inside the stream.
-    return fail(SpoolErrorCode.providerBadResponse, `the model provider sent a malformed stream: ${detail}`);
-  }
-  if (streaming)
-    return fail(SpoolErrorCode.providerConnectionLost, 'the connection to the model provider was cut mid-answer');
-  return fail(SpoolErrorCode.providerError, `the model provider failed: ${detail}`);
-}
-
-/** `retry-after-ms` (OpenAI's) or `retry-after` in seconds or as an HTTP date. */
-function retryAfterMsOf(headers: Headers | undefined): number | undefined {
-  const ms = Number(headers?.get('retry-after-ms'));
-  if (Number.isFinite(ms) && ms > 0) return Math.round(ms);
-  const value = headers?.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }

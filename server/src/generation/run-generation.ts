@@ -1,8 +1,10 @@
 import {
   isRetryableErrorCode,
+  limits,
   SpoolErrorCode,
   type StreamEventBody,
   type TerminalEvent,
+  type Timings,
   type Usage,
 } from '@spool/shared';
 import type { Logger } from 'pino';
@@ -91,18 +93,15 @@ export async function runGeneration(
         await append(body);
         firstTokenAt ??= performance.now();
       });
-      const timings = {
-        firstTokenMs: firstTokenAt === null ? null : msSince(startedAt, firstTokenAt),
-        durationMs: msSince(startedAt, performance.now()),
-      };
-      terminal = { ...ended, timings };
+      terminal = { ...ended, timings: timingsSince(startedAt, firstTokenAt) };
     } catch (error) {
       if (error instanceof StoreError && error.code !== SpoolErrorCode.storeUnavailable) {
         // The stream ended or vanished under us: there is nowhere left to write to.
         log.error({ err: error, streamId }, 'generation stopped: its stream is gone or already ended');
         return;
       }
-      terminal = terminalFor(stop, error);
+      const ending = terminalFor(stop, error);
+      terminal = ending.type === 'done' ? { ...ending, timings: timingsSince(startedAt, firstTokenAt) } : ending;
       if (terminal.type === 'error' && !stop.aborted) log.warn({ err: error, streamId }, 'generation failed');
     }
     await finish(job, deps, { recorder, terminal, finalStop });
@@ -186,9 +185,10 @@ async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending):
   }
 }
 
-/** Milliseconds, to a tenth. */
-function msSince(from: number, to: number): number {
-  return Math.round((to - from) * 10) / 10;
+function timingsSince(startedAt: number, firstTokenAt: number | null): Timings {
+  // Milliseconds, to a tenth.
+  const since = (at: number) => Math.round((at - startedAt) * 10) / 10;
+  return { firstTokenMs: firstTokenAt === null ? null : since(firstTokenAt), durationMs: since(performance.now()) };
 }
 
 function terminalFor(stop: AbortSignal, error: unknown): TerminalBody {
@@ -201,12 +201,21 @@ function terminalFor(stop: AbortSignal, error: unknown): TerminalBody {
       retryable: true,
     };
   }
+  // Messages are bounded by the event schema; an upstream's words are cut to fit, never the event lost.
+  const message = (text: string) => text.slice(0, limits.maxMessageChars);
   if (error instanceof ProviderError) {
     const retryAfter = error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs };
-    return { type: 'error', code: error.code, message: error.message, retryable: error.retryable, ...retryAfter };
+    return {
+      type: 'error',
+      code: error.code,
+      message: message(error.message),
+      retryable: error.retryable,
+      ...retryAfter,
+    };
   }
   if (error instanceof SpoolError) {
-    return { type: 'error', code: error.code, message: error.message, retryable: isRetryableErrorCode(error.code) };
+    const retryable = isRetryableErrorCode(error.code);
+    return { type: 'error', code: error.code, message: message(error.message), retryable };
   }
   return {
     type: 'error',

@@ -81,11 +81,19 @@ describe('what reaches the model', () => {
   });
 });
 
-describe('every upstream failure ends the stream with one typed error and saves the partial text', () => {
+describe.each<Transport>(['ws', 'sse'])('every upstream failure (%s)', (transport) => {
+  const longPage = `<html>${'x'.repeat(5_000)}</html>`;
   const cases: [string, Reply, { code: string; retryable: boolean; retryAfterMs?: number }, string][] = [
     ['401', { status: 401 }, { code: 'PROVIDER_AUTH', retryable: false }, ''],
     ['403', { status: 403 }, { code: 'PROVIDER_AUTH', retryable: false }, ''],
     ['404 model', { status: 404 }, { code: 'MODEL_NOT_FOUND', retryable: false }, ''],
+    [
+      '404 with a long HTML page',
+      { status: 404, errorBody: longPage },
+      { code: 'MODEL_NOT_FOUND', retryable: false },
+      '',
+    ],
+    ['413', { status: 413 }, { code: 'PROVIDER_REJECTED', retryable: false }, ''],
     [
       '429 with retry-after',
       { status: 429, headers: { 'retry-after': '7' } },
@@ -99,39 +107,62 @@ describe('every upstream failure ends the stream with one typed error and saves 
       { code: 'PROVIDER_BAD_RESPONSE', retryable: false },
       'Hello from',
     ],
+    ['an error inside the stream', { errorAfterTokens: 2 }, { code: 'PROVIDER_ERROR', retryable: true }, 'Hello from'],
     [
       'a connection cut mid-answer',
       { cutAfterTokens: 2 },
       { code: 'PROVIDER_CONNECTION_LOST', retryable: true },
       'Hello from',
     ],
+    [
+      'a clean close mid-answer',
+      { endAfterTokens: 2 },
+      { code: 'PROVIDER_CONNECTION_LOST', retryable: true },
+      'Hello from',
+    ],
+    ['no response in time', { headersDelayMs: 1_000 }, { code: 'PROVIDER_TIMEOUT', retryable: true }, ''],
     ['no first token in time', { firstTokenDelayMs: 1_000 }, { code: 'PROVIDER_TIMEOUT', retryable: true }, ''],
     ['no chunk for the idle time', { hangAfterTokens: 2 }, { code: 'PROVIDER_TIMEOUT', retryable: true }, 'Hello from'],
   ];
 
-  it.each(cases)('%s', async (_name, reply, expected, partial) => {
-    const fake = await startFakeOpenAI();
-    fake.reply(reply);
-    const server = await startTestServer({ openai: openaiOptions(fake, { firstTokenMs: 300, idleMs: 300 }) });
-    const client = connect(server.url, 'ws');
-    const sent = await client.sendMessage.mutate({ content: 'trouble' });
-    const events = await watch(client, { streamId: sent.streamId });
+  it.each(cases)(
+    '%s ends the stream with one typed error and saves the partial text',
+    async (_name, reply, expected, partial) => {
+      const fake = await startFakeOpenAI();
+      fake.reply(reply);
+      const server = await startTestServer({ openai: openaiOptions(fake, { firstTokenMs: 300, idleMs: 300 }) });
+      const client = connect(server.url, transport);
+      const sent = await client.sendMessage.mutate({ content: 'trouble' });
+      const events = await watch(client, { streamId: sent.streamId });
 
-    expect(events.filter((event) => event.type === 'error' || event.type === 'done')).toHaveLength(1);
-    expect(events.at(-1)).toMatchObject({ type: 'error', ...expected });
-    expect(textOf(events)).toBe(partial);
-    expect(await lastSaved(client, sent.conversationId)).toMatchObject({
-      status: 'failed',
-      errorCode: expected.code,
-      content: partial,
-    });
-    await vi.waitFor(() => expect(fake.open).toBe(0));
-    expect(server.services.generations.size).toBe(0);
+      expect(events.filter((event) => event.type === 'error' || event.type === 'done')).toHaveLength(1);
+      expect(events.at(-1)).toMatchObject({ type: 'error', ...expected });
+      expect(textOf(events)).toBe(partial);
+      expect(await lastSaved(client, sent.conversationId)).toMatchObject({
+        status: 'failed',
+        errorCode: expected.code,
+        content: partial,
+      });
+      await vi.waitFor(() => expect(fake.open).toBe(0));
+      expect(server.services.generations.size).toBe(0);
+    },
+  );
+});
+
+describe('an answer from a server that sends usage without choices', () => {
+  it('is complete, with its usage', async () => {
+    const fake = await startFakeOpenAI();
+    fake.reply({ usageWithoutChoices: true });
+    const server = await startTestServer({ openai: openaiOptions(fake) });
+    const client = connect(server.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'usage please' });
+    const events = await watch(client, { streamId: sent.streamId });
+    expect(events.at(-1)).toMatchObject({ type: 'done', usage: { totalTokens: 12 } });
   });
 });
 
 describe('retries', () => {
-  it('retries a failure before the first token, within the first-token budget', async () => {
+  it('retries a failure before the first token', async () => {
     const fake = await startFakeOpenAI();
     fake.reply({ status: 503 });
     const server = await startTestServer({ openai: openaiOptions(fake, { maxRetries: 2 }) });
@@ -141,6 +172,28 @@ describe('retries', () => {
     expect(events.at(-1)).toMatchObject({ type: 'done' });
     expect(textOf(events)).toBe('Hello from the fake model.');
     expect(fake.requests).toHaveLength(2);
+  });
+
+  it('gives up with the upstream answer, not a timeout, when a retry would not fit the first-token budget', async () => {
+    const fake = await startFakeOpenAI();
+    fake.reply({ status: 429, headers: { 'retry-after': '1' } }, { status: 429, headers: { 'retry-after': '1' } });
+    const server = await startTestServer({ openai: openaiOptions(fake, { maxRetries: 2, firstTokenMs: 1_500 }) });
+    const client = connect(server.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'slow down' });
+    const events = await watch(client, { streamId: sent.streamId });
+    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'PROVIDER_RATE_LIMITED', retryAfterMs: 1_000 });
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('reports the last upstream failure once its retries are spent', async () => {
+    const fake = await startFakeOpenAI();
+    fake.reply({ status: 500 }, { status: 500 }, { status: 500 });
+    const server = await startTestServer({ openai: openaiOptions(fake, { maxRetries: 2 }) });
+    const client = connect(server.url, 'ws');
+    const sent = await client.sendMessage.mutate({ content: 'always failing' });
+    const events = await watch(client, { streamId: sent.streamId });
+    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'PROVIDER_ERROR', retryable: true });
+    expect(fake.requests).toHaveLength(3);
   });
 
   it('never retries once tokens have gone out: no duplicated text', async () => {
@@ -177,7 +230,11 @@ describe('cancel and disconnect', () => {
         },
       },
     );
-    expect(events.at(-1)).toMatchObject({ type: 'done', finishReason: 'cancelled' });
+    expect(events.at(-1)).toMatchObject({
+      type: 'done',
+      finishReason: 'cancelled',
+      timings: { firstTokenMs: expect.any(Number) },
+    });
     expect(events.length).toBeLessThan(100);
     await vi.waitFor(() => expect(fake.open).toBe(0));
     expect(await lastSaved(onB, sent.conversationId)).toMatchObject({ status: 'cancelled', content: textOf(events) });

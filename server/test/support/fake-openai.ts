@@ -7,7 +7,12 @@ export interface Reply {
   /** Non-200: an error response with an OpenAI-style error body. */
   status?: number;
   headers?: Record<string, string>;
+  /** Non-200: the response body instead of an OpenAI-style error object. */
+  errorBody?: string;
   tokens?: string[];
+  /** Pause before the response headers. */
+  headersDelayMs?: number;
+  /** Pause after the role chunk, before the first token. */
   firstTokenDelayMs?: number;
   /** Pause before each token after the first. */
   tokenDelayMs?: number;
@@ -18,6 +23,12 @@ export interface Reply {
   cutAfterTokens?: number;
   /** Send this many tokens, then a chunk that is not JSON. */
   malformedAfterTokens?: number;
+  /** Send this many tokens, then an error object inside the stream, and end. */
+  errorAfterTokens?: number;
+  /** Send this many tokens, then end the response cleanly, without a finish chunk or `[DONE]`. */
+  endAfterTokens?: number;
+  /** Send the usage in a chunk without a `choices` field (some compatible servers do). */
+  usageWithoutChoices?: boolean;
   /** Send nothing at all and never answer. */
   silent?: boolean;
 }
@@ -49,11 +60,14 @@ export interface FakeOpenAI {
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const queue: Reply[] = [];
   const requests: ChatRequestBody[] = [];
+  /** Bodies kept for tests to inspect; a long benchmark run keeps only the latest. */
+  const keptRequests = 1_000;
   const sockets = new Set<Socket>();
   let open = 0;
   const server = createServer((request, response) => {
     open++;
     response.once('close', () => open--);
+    if (requests.length >= keptRequests) requests.splice(0, requests.length - keptRequests + 1);
     handle(request, response, queue.shift() ?? {}, requests).catch((error: unknown) => {
       response.destroy(error instanceof Error ? error : new Error(String(error)));
     });
@@ -87,9 +101,13 @@ async function handle(request: IncomingMessage, response: ServerResponse, reply:
   if (reply.silent) return; // never answers; the client gives up
   if (reply.status !== undefined && reply.status !== 200) {
     response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-    response.end(JSON.stringify({ error: { message: `scripted ${reply.status}`, type: 'scripted', code: null } }));
+    response.end(
+      reply.errorBody ??
+        JSON.stringify({ error: { message: `scripted ${reply.status}`, type: 'scripted', code: null } }),
+    );
     return;
   }
+  if (reply.headersDelayMs) await sleep(reply.headersDelayMs);
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...reply.headers });
   const tokens = reply.tokens ?? ['Hello', ' from', ' the', ' fake', ' model.'];
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
@@ -97,13 +115,19 @@ async function handle(request: IncomingMessage, response: ServerResponse, reply:
   const closed = () => response.destroyed;
   // Each chunk is on the wire before the next step, so a cut or a hang comes after what was sent.
   const send = (data: string) => new Promise<void>((resolve) => response.write(data, () => resolve()));
-  if (reply.firstTokenDelayMs) await sleep(reply.firstTokenDelayMs);
   await send(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]));
+  if (reply.firstTokenDelayMs) await sleep(reply.firstTokenDelayMs);
   for (const [i, text] of tokens.entries()) {
     if (closed()) return;
     if (i === reply.cutAfterTokens) return void response.socket?.destroy();
     if (i === reply.malformedAfterTokens) return void response.end('data: {not json\n\n');
     if (i === reply.hangAfterTokens) return; // the response stays open until the client leaves
+    if (i === reply.endAfterTokens) return void response.end();
+    if (i === reply.errorAfterTokens) {
+      return void response.end(
+        `data: ${JSON.stringify({ error: { message: 'server overloaded', type: 'server_error' } })}\n\n`,
+      );
+    }
     if (i > 0 && reply.tokenDelayMs) await sleep(reply.tokenDelayMs);
     await send(chunk([{ index: 0, delta: { content: text }, finish_reason: null }]));
   }
