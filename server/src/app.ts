@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
+import { createAuthenticator } from './auth/authenticator.ts';
 import type { SpoolConfig } from './config.ts';
 import { openSpoolServices, type SpoolServices, type SpoolServicesOptions } from './services.ts';
 import { createHttpServer, trpcPath } from './transports/http.ts';
 import { attachWebSocket } from './transports/ws.ts';
-import type { SpoolContext } from './trpc/init.ts';
+import { createHttpContext, createWsContext } from './trpc/context.ts';
 
 /** Largest request a client may send (HTTP body or WebSocket message): a maximal message, escaped, plus framing. */
 const maxRequestBytes = 256 * 1024;
@@ -25,16 +26,22 @@ export type StartOptions = SpoolServicesOptions;
 export async function startSpool(config: SpoolConfig, options: StartOptions = {}): Promise<SpoolServer> {
   const services = await openSpoolServices(config, options);
   const { router, log } = services;
-  const createContext = (): SpoolContext => ({ userId: 'local' });
-
-  const server = createHttpServer({ router, createContext, log, maxBodyBytes: maxRequestBytes });
+  const auth = createAuthenticator(config.auth);
+  if (auth.mode === 'development') {
+    log.warn('no authentication configured (SPOOL_JWT_SECRET or SPOOL_JWKS_URL): every caller is the one local user');
+  }
+  const server = createHttpServer({
+    router,
+    createContext: createHttpContext(auth),
+    log,
+    maxBodyBytes: maxRequestBytes,
+  });
   const ws = attachWebSocket({
     server,
     router,
-    createContext,
+    createContext: createWsContext(auth, config.wsMaxBufferedBytes),
     log,
     maxPayloadBytes: maxRequestBytes,
-    maxBufferedBytes: config.wsMaxBufferedBytes,
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { limits } from '@spool/shared';
 import { z } from 'zod';
+import type { AuthConfig } from './auth/authenticator.ts';
 import type { OpenAIProviderOptions } from './generation/openai-provider.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -46,6 +47,13 @@ const envSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().max(limits.maxModelChars, `a model name is at most ${limits.maxModelChars} characters`))),
+  NODE_ENV: z.string().optional(),
+  /** HS256 shared secret; or SPOOL_JWKS_URL for RS256/ES256. Neither: the development mode (one local user). */
+  SPOOL_JWT_SECRET: unsetIfEmpty(z.string().min(32, 'at least 32 characters').optional()),
+  SPOOL_JWKS_URL: unsetIfEmpty(z.url({ protocol: /^https?$/ }).optional()),
+  SPOOL_JWT_ISSUER: unsetIfEmpty(z.string().optional()),
+  SPOOL_JWT_AUDIENCE: unsetIfEmpty(z.string().optional()),
+  SPOOL_JWT_CLOCK_TOLERANCE_SECONDS: int(0, 300).default(5),
   SPOOL_FIRST_TOKEN_TIMEOUT_MS: int(100, 600_000).default(30_000),
   SPOOL_IDLE_TIMEOUT_MS: int(100, 600_000).default(30_000),
   SPOOL_PROVIDER_MAX_RETRIES: int(0, 10).default(2),
@@ -82,6 +90,7 @@ export interface SpoolConfig {
   demo: { tokens: number; tokensPerSecond: number };
   /** Unset (no OPENAI_API_KEY, no OPENAI_BASE_URL): the demo model answers. */
   openai: OpenAIProviderOptions | undefined;
+  auth: AuthConfig;
 }
 
 export class ConfigError extends Error {}
@@ -96,6 +105,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     throw new ConfigError(`invalid configuration: ${name}: ${issue?.message ?? 'invalid'}${value}`);
   }
   const e = parsed.data;
+  if (e.SPOOL_JWT_SECRET !== undefined && e.SPOOL_JWKS_URL !== undefined) {
+    throw new ConfigError('invalid configuration: SPOOL_JWT_SECRET: set it or SPOOL_JWKS_URL, not both');
+  }
+  const jwt = e.SPOOL_JWT_SECRET !== undefined || e.SPOOL_JWKS_URL !== undefined;
+  if (!jwt && e.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'invalid configuration: SPOOL_JWT_SECRET: NODE_ENV=production needs authentication (SPOOL_JWT_SECRET or SPOOL_JWKS_URL)',
+    );
+  }
   if (e.OPENAI_BASE_URL !== undefined && e.SPOOL_MODEL === undefined) {
     throw new ConfigError(
       'invalid configuration: SPOOL_MODEL: required with OPENAI_BASE_URL (the model to ask that server for)',
@@ -132,5 +150,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
             firstTokenMs: e.SPOOL_FIRST_TOKEN_TIMEOUT_MS,
             idleMs: e.SPOOL_IDLE_TIMEOUT_MS,
           },
+    auth: jwt
+      ? {
+          mode: 'jwt',
+          secret: e.SPOOL_JWT_SECRET,
+          jwksUrl: e.SPOOL_JWKS_URL,
+          issuer: e.SPOOL_JWT_ISSUER,
+          audience: e.SPOOL_JWT_AUDIENCE,
+          clockToleranceS: e.SPOOL_JWT_CLOCK_TOLERANCE_SECONDS,
+        }
+      : { mode: 'development' },
   };
 }

@@ -14,6 +14,7 @@ export class SpoolError extends Error {
 
 const trpcCodeOf: Partial<Record<SpoolErrorCode, TRPC_ERROR_CODE_KEY>> = {
   [SpoolErrorCode.invalidInput]: 'BAD_REQUEST',
+  [SpoolErrorCode.unauthenticated]: 'UNAUTHORIZED',
   [SpoolErrorCode.indexOutOfRange]: 'BAD_REQUEST',
   [SpoolErrorCode.streamNotFound]: 'NOT_FOUND',
   [SpoolErrorCode.conversationNotFound]: 'NOT_FOUND',

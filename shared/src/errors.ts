@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const SpoolErrorCode = {
   /** Input failed its schema. */
   invalidInput: 'INVALID_INPUT',
+  /** No valid token: missing, malformed, expired, or not signed by a trusted key. */
+  unauthenticated: 'UNAUTHENTICATED',
   /** No such stream, or not the caller's. */
   streamNotFound: 'STREAM_NOT_FOUND',
   /** No such conversation, or not the caller's. */

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AnyRouter } from '@trpc/server';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { type CreateHTTPContextOptions, createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
 import type { SpoolContext } from '../trpc/init.ts';
 
@@ -8,7 +8,7 @@ export const trpcPath = '/trpc';
 
 export interface HttpTransportOptions {
   router: AnyRouter;
-  createContext: () => SpoolContext;
+  createContext: (options: CreateHTTPContextOptions) => Promise<SpoolContext>;
   log: Logger;
   /** Largest request body a client may send. */
   maxBodyBytes: number;

@@ -1,21 +1,18 @@
 import type http from 'node:http';
 import type { AnyRouter } from '@trpc/server';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { SpoolContext } from '../trpc/init.ts';
-import { socketBackpressure } from './backpressure.ts';
 import { trpcPath } from './http.ts';
 
 export interface WsTransportOptions {
   server: http.Server;
   router: AnyRouter;
-  createContext: () => SpoolContext;
+  createContext: (options: CreateWSSContextFnOptions) => Promise<SpoolContext>;
   log: Logger;
   /** Largest message a client may send. */
   maxPayloadBytes: number;
-  /** Bytes waiting in a socket's send buffer past which its subscriptions stop pulling events. */
-  maxBufferedBytes: number;
 }
 
 export interface WsTransport {
@@ -31,13 +28,11 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
   const handler = applyWSSHandler({
     wss,
     router: options.router,
-    createContext: ({ res }) => ({
-      ...options.createContext(),
-      waitForDrain: socketBackpressure(res, options.maxBufferedBytes),
-    }),
+    createContext: options.createContext,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError: ({ error, path, type }) => {
       // 'unknown': the connection itself failed, e.g. a message over maxPayload; the socket is closed.
+      if (error.code === 'UNAUTHORIZED') return; // the connection is closed with 4401; nothing for the logs
       if (type === 'unknown') options.log.warn({ err: error.cause ?? error }, 'websocket connection refused a message');
       else if (error.code === 'INTERNAL_SERVER_ERROR')
         options.log.error({ err: error, path, type }, 'procedure failed');

@@ -1,0 +1,60 @@
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import type { Authenticator, Identity } from '../auth/authenticator.ts';
+import { toTRPCError } from '../errors.ts';
+import { socketBackpressure } from '../transports/backpressure.ts';
+import type { SpoolContext } from './init.ts';
+
+/** WebSocket close code for "authenticate again": a bad token, or one that has just expired. */
+export const unauthenticatedCloseCode = 4401;
+
+interface ContextInput {
+  req: IncomingMessage;
+  info: { connectionParams: Record<string, string | undefined> | null };
+}
+
+/** HTTP and SSE: `Authorization: Bearer`, or `connectionParams.token` (how SSE clients send it). */
+export function createHttpContext(auth: Authenticator) {
+  return async ({ req, info }: ContextInput): Promise<SpoolContext> => {
+    const identity = await identify(auth, req, info);
+    return { userId: identity.userId };
+  };
+}
+
+/**
+ * WebSocket: the token comes in `connectionParams`, once per connection. A connection without a valid
+ * one is closed with 4401; so is one whose token expires, and the client comes back with a fresh
+ * token and resumes where it was.
+ */
+export function createWsContext(auth: Authenticator, maxBufferedBytes: number) {
+  return async ({ req, res, info }: ContextInput & { res: WebSocket }): Promise<SpoolContext> => {
+    let identity: Identity;
+    try {
+      identity = await identify(auth, req, info);
+    } catch (error) {
+      res.close(unauthenticatedCloseCode, 'unauthenticated: a valid token is required');
+      throw error;
+    }
+    if (identity.expiresAt !== undefined) closeAtExpiry(res, identity.expiresAt);
+    return { userId: identity.userId, waitForDrain: socketBackpressure(res, maxBufferedBytes) };
+  };
+}
+
+async function identify(auth: Authenticator, req: IncomingMessage, info: ContextInput['info']): Promise<Identity> {
+  const header = req.headers.authorization;
+  const bearer = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+  try {
+    return await auth.authenticate(bearer ?? info.connectionParams?.token);
+  } catch (error) {
+    throw toTRPCError(error);
+  }
+}
+
+function closeAtExpiry(socket: WebSocket, expiresAt: number): void {
+  const timer = setTimeout(
+    () => socket.close(unauthenticatedCloseCode, 'token expired: reconnect with a fresh one'),
+    Math.max(0, expiresAt - Date.now()),
+  );
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
