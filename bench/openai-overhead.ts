@@ -50,6 +50,7 @@ export async function runOpenAIOverhead(settings: OverheadSettings): Promise<Ove
       DATABASE_URL: settings.databaseUrl,
       OPENAI_BASE_URL: baseURL,
       SPOOL_MODEL: model,
+      SPOOL_MAX_STREAMS_PER_USER: '100000', // every bench answer comes from the one development user
     },
     60_000,
   );

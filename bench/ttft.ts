@@ -40,6 +40,7 @@ export async function runTtft(mode: TtftMode, settings: TtftSettings): Promise<T
     LOG_LEVEL: 'warn',
     SPOOL_SHUTDOWN_GRACE_MS: '0',
     SPOOL_DEMO_TOKENS: String(tokensPerAnswer),
+    SPOOL_MAX_STREAMS_PER_USER: '100000', // every bench answer comes from the one development user
     SPOOL_DEMO_TOKENS_PER_SECOND: String(tokensPerSecond),
     ...(mode === 'embedded'
       ? { SPOOL_DATA_DIR: 'memory://' }

@@ -30,6 +30,7 @@ const envSchema = z.object({
   SPOOL_LOG_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3600),
   SPOOL_LEASE_MS: int(500, 600_000).default(10_000),
   SPOOL_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  SPOOL_MAX_STREAMS_PER_USER: int(1, 100_000).default(10),
   SPOOL_WS_MAX_BUFFERED_BYTES: int(1024, 1 << 30).default(1 << 20),
   /** With OPENAI_BASE_URL or alone: answers from OpenAI (or the compatible endpoint) instead of the demo model. */
   OPENAI_API_KEY: unsetIfEmpty(z.string().optional()),
@@ -84,6 +85,8 @@ export interface SpoolConfig {
   finalRetryMaxMs: number;
   logTtlMs: number;
   leaseMs: number;
+  /** Answers one user may have generating at once, across all instances. */
+  maxStreamsPerUser: number;
   shutdownGraceMs: number;
   /** Bytes a WebSocket may have waiting to be sent before its subscriptions pause. */
   wsMaxBufferedBytes: number;
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     finalRetryMaxMs: e.SPOOL_FINAL_RETRY_MAX_MS,
     logTtlMs: e.SPOOL_LOG_TTL_SECONDS * 1000,
     leaseMs: e.SPOOL_LEASE_MS,
+    maxStreamsPerUser: e.SPOOL_MAX_STREAMS_PER_USER,
     shutdownGraceMs: e.SPOOL_SHUTDOWN_GRACE_MS,
     wsMaxBufferedBytes: e.SPOOL_WS_MAX_BUFFERED_BYTES,
     demo: { tokens: e.SPOOL_DEMO_TOKENS, tokensPerSecond: e.SPOOL_DEMO_TOKENS_PER_SECOND },

@@ -20,6 +20,7 @@ const trpcCodeOf: Partial<Record<SpoolErrorCode, TRPC_ERROR_CODE_KEY>> = {
   [SpoolErrorCode.conversationNotFound]: 'NOT_FOUND',
   [SpoolErrorCode.streamEnded]: 'CONFLICT',
   [SpoolErrorCode.requestInProgress]: 'CONFLICT',
+  [SpoolErrorCode.tooManyStreams]: 'TOO_MANY_REQUESTS',
   [SpoolErrorCode.streamLost]: 'NOT_FOUND',
   [SpoolErrorCode.storeUnavailable]: 'SERVICE_UNAVAILABLE',
   [SpoolErrorCode.databaseUnavailable]: 'SERVICE_UNAVAILABLE',

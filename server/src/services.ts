@@ -47,12 +47,16 @@ export async function openSpoolServices(
   const log = options.log ?? createLogger(config.logLevel);
   const provider =
     options.provider ?? (config.openai ? new OpenAIProvider(config.openai) : new DemoProvider(config.demo));
-  const opened = await openStore({ ...config, log });
+  const opened = await openStore({
+    ...config,
+    log,
+    userLeases: { limit: config.maxStreamsPerUser, ttlMs: config.leaseMs },
+  });
   const db = await openDatabase({ ...config.database, log, onQuery: options.onQuery }).catch(async (error: unknown) => {
     await opened.close();
     throw error;
   });
-  const { store, keyValue } = opened;
+  const { store, keyValue, userLeases } = opened;
   const history = new HistoryCache({ db, keyValue, count: config.historyMessages, ttlMs: historyTtlMs });
   const finals = new FinalWriter({
     db,
@@ -60,9 +64,18 @@ export async function openSpoolServices(
     log,
     retry: { firstDelayMs: Math.min(100, config.finalRetryMaxMs), maxDelayMs: config.finalRetryMaxMs },
   });
-  const generations = new Generations({ store, provider, history, finals, log, leaseMs: config.leaseMs });
+  const generations = new Generations({ store, provider, history, finals, userLeases, log, leaseMs: config.leaseMs });
   const claims = new ClientMessageClaims({ keyValue, ttlMs: clientMessageIdTtlMs, waitMs: 10_000 });
-  const router = createSpoolRouter({ store, generations, provider, db, claims, leaseMs: config.leaseMs, log });
+  const router = createSpoolRouter({
+    store,
+    generations,
+    provider,
+    db,
+    claims,
+    userLeases,
+    leaseMs: config.leaseMs,
+    log,
+  });
   const recovery = scheduleRecovery({ db, store, generations, history, log }, config.recoveryIntervalMs);
 
   return {

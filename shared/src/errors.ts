@@ -19,6 +19,8 @@ export const SpoolErrorCode = {
   indexOutOfRange: 'INDEX_OUT_OF_RANGE',
   /** The stream store (Redis) could not be reached. */
   storeUnavailable: 'STORE_UNAVAILABLE',
+  /** The user already has as many answers generating as they may; one must end first. */
+  tooManyStreams: 'TOO_MANY_STREAMS',
   /** An earlier request with the same `clientMessageId` is still being handled. */
   requestInProgress: 'REQUEST_IN_PROGRESS',
   /** The database (PostgreSQL) could not be reached; nothing was saved. */
@@ -58,6 +60,7 @@ export const retryableErrorCodes: ReadonlySet<SpoolErrorCode> = new Set<SpoolErr
   SpoolErrorCode.storeUnavailable,
   SpoolErrorCode.databaseUnavailable,
   SpoolErrorCode.requestInProgress,
+  SpoolErrorCode.tooManyStreams,
   SpoolErrorCode.generatorLost,
   SpoolErrorCode.shuttingDown,
   SpoolErrorCode.providerError,

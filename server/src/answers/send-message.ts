@@ -7,6 +7,7 @@ import { SpoolError } from '../errors.ts';
 import type { Generations } from '../generation/generations.ts';
 import type { ModelProvider } from '../generation/provider.ts';
 import type { StreamStore } from '../store/types.ts';
+import type { UserLeases } from '../store/user-leases.ts';
 import type { ClientMessageClaims } from './client-message-claims.ts';
 
 export interface SendMessageDeps {
@@ -15,6 +16,7 @@ export interface SendMessageDeps {
   provider: ModelProvider;
   db: Database;
   claims: ClientMessageClaims;
+  userLeases: UserLeases;
   /** The generator's lease on a stream. */
   leaseMs: number;
   log: Logger;
@@ -49,7 +51,15 @@ export async function sendMessage(
     const earlier = await deps.claims.claim(ownerId, clientMessageId, ids);
     if (earlier) return earlier;
   }
+  let leased = false;
   try {
+    leased = await deps.userLeases.acquire(ownerId, ids.streamId);
+    if (!leased) {
+      throw new SpoolError(
+        SpoolErrorCode.tooManyStreams,
+        'too many answers are generating for you at once; wait for one to end or cancel one',
+      );
+    }
     await deps.store.create(ids.streamId, { ownerId, leaseMs: deps.leaseMs });
     const existingConversation = input.conversationId !== undefined;
     const exchangeSaved = Promise.withResolvers<boolean>();
@@ -78,6 +88,15 @@ export async function sendMessage(
       throw error;
     }
   } catch (error) {
+    // Once the generation has started, it releases the lease itself when it ends.
+    if (leased && !deps.generations.has(ids.streamId)) {
+      await deps.userLeases.release(ownerId, ids.streamId).catch((releaseError: unknown) => {
+        deps.log.warn(
+          { err: releaseError, streamId: ids.streamId },
+          'could not release a user lease; it lapses by itself',
+        );
+      });
+    }
     if (clientMessageId !== undefined) {
       // A duplicate found by the database (the fast-path claim had lapsed): remember its ids again.
       const settle =

@@ -61,6 +61,10 @@ export class Generations {
     } finally {
       watchEnded.abort('finished'); // a reason of our own: no DOMException (and its stack) per answer
       this.#running.delete(job.streamId);
+      await this.#deps.userLeases.release(job.ownerId, job.streamId).catch((error: unknown) => {
+        // It lapses by itself within a lease time.
+        this.#deps.log.warn({ err: error, streamId: job.streamId }, 'could not release the user lease');
+      });
     }
   }
 }

@@ -16,6 +16,7 @@ import { ConversationNotFoundError } from '../db/errors.ts';
 import { SpoolError } from '../errors.ts';
 import { StoreError, StreamEndedError } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
+import type { UserLeases } from '../store/user-leases.ts';
 import type { ChatMessage, ModelProvider } from './provider.ts';
 import { ProviderError } from './provider-error.ts';
 
@@ -42,6 +43,8 @@ export interface GenerationDeps {
   provider: ModelProvider;
   history: HistoryCache;
   finals: FinalWriter;
+  /** The user's lease on one of their concurrent generations, refreshed with the stream's. */
+  userLeases: UserLeases;
   log: Logger;
   /** The generator's lease; renewed at a third of it while the model is silent. */
   leaseMs: number;
@@ -72,6 +75,9 @@ export async function runGeneration(
   const append = async (body: StreamEventBody) => recorder.record(await store.append(streamId, body));
   const renewal = setInterval(() => {
     store.renewLease(streamId).catch((error: unknown) => log.warn({ err: error, streamId }, 'lease renewal failed'));
+    deps.userLeases
+      .refresh(job.ownerId, streamId)
+      .catch((error: unknown) => log.warn({ err: error, streamId }, 'user lease renewal failed'));
   }, deps.leaseMs / 3);
   try {
     let terminal: TerminalBody;

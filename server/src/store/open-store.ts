@@ -5,6 +5,7 @@ import { MemoryStreamStore } from './memory.ts';
 import { RedisStreamStore } from './redis.ts';
 import { RedisKeyValueStore } from './redis-key-value.ts';
 import type { StreamStore } from './types.ts';
+import { MemoryUserLeases, RedisUserLeases, type UserLeaseOptions, type UserLeases } from './user-leases.ts';
 
 export interface OpenStoreOptions {
   /** Unset: the in-process store. */
@@ -12,12 +13,15 @@ export interface OpenStoreOptions {
   redisPrefix: string;
   logTtlMs: number;
   log: Logger;
+  userLeases: UserLeaseOptions;
 }
 
 export interface OpenedStore {
   store: StreamStore;
   /** Shared small values, in the same place as the log. */
   keyValue: KeyValueStore;
+  /** Concurrent generations per user, counted across every instance sharing the store. */
+  userLeases: UserLeases;
   kind: 'memory' | 'redis';
   close(): Promise<void>;
 }
@@ -56,7 +60,13 @@ export async function connectRedis(url: string, role: 'commands' | 'subscriber',
 export async function openStore(options: OpenStoreOptions): Promise<OpenedStore> {
   if (!options.redisUrl) {
     const store = new MemoryStreamStore({ logTtlMs: options.logTtlMs });
-    return { store, keyValue: new MemoryKeyValueStore(), kind: 'memory', close: () => store.close() };
+    return {
+      store,
+      keyValue: new MemoryKeyValueStore(),
+      userLeases: new MemoryUserLeases(options.userLeases),
+      kind: 'memory',
+      close: () => store.close(),
+    };
   }
   const [redis, subscriber] = await Promise.all([
     connectRedis(options.redisUrl, 'commands', options.log),
@@ -72,6 +82,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
   return {
     store,
     keyValue: new RedisKeyValueStore(redis, options.redisPrefix),
+    userLeases: new RedisUserLeases(redis, options.redisPrefix, options.userLeases),
     kind: 'redis',
     async close() {
       await store.close();

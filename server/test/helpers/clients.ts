@@ -15,10 +15,24 @@ import type { AppRouter } from '../../src/trpc/router.ts';
 export type Transport = 'ws' | 'sse';
 export type TestClient = TRPCClient<AppRouter>;
 
+export interface ConnectOptions {
+  /** A bearer token, asked for at each (re)connection: `Authorization` on HTTP, `connectionParams` on WS and SSE. */
+  token?: () => string;
+  /** WebSocket: called with the close code whenever the socket closes. */
+  onClose?: (code: number | undefined) => void;
+}
+
 /** A real tRPC client over WebSocket (everything on one socket, reconnecting fast) or SSE + HTTP. */
-export function connect(url: string, transport: Transport): TestClient {
+export function connect(url: string, transport: Transport, options: ConnectOptions = {}): TestClient {
+  const { token } = options;
+  const connectionParams = token ? () => ({ token: token() }) : undefined;
   if (transport === 'ws') {
-    const ws = createWSClient({ url: url.replace(/^http/, 'ws'), retryDelayMs: () => 20 });
+    const ws = createWSClient({
+      url: url.replace(/^http/, 'ws'),
+      retryDelayMs: () => 20,
+      connectionParams,
+      onClose: (cause) => options.onClose?.(cause?.code),
+    });
     onTestFinished(() => ws.close());
     return createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });
   }
@@ -26,8 +40,8 @@ export function connect(url: string, transport: Transport): TestClient {
     links: [
       splitLink({
         condition: (op) => op.type === 'subscription',
-        true: httpSubscriptionLink<AppRouter, typeof EventSource>({ url, EventSource }),
-        false: httpBatchLink({ url }),
+        true: httpSubscriptionLink<AppRouter, typeof EventSource>({ url, EventSource, connectionParams }),
+        false: httpBatchLink({ url, headers: () => (token ? { authorization: `Bearer ${token()}` } : {}) }),
       }),
     ],
   });

@@ -23,6 +23,9 @@ export interface TestServerOptions {
   provider?: StartOptions['provider'];
   /** Answers from an OpenAI-compatible server instead of the demo model. */
   openai?: SpoolConfig['openai'];
+  /** Default: the development mode (one local user). */
+  auth?: SpoolConfig['auth'];
+  maxStreamsPerUser?: number;
 }
 
 /** A real Spool server on port 0, closed when the test finishes. */
@@ -40,6 +43,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     finalRetryMaxMs: options.finalRetryMaxMs ?? 200,
     recoveryIntervalMs: options.recoveryIntervalMs ?? 3_600_000,
     openai: options.openai,
+    auth: options.auth ?? base.auth,
+    maxStreamsPerUser: options.maxStreamsPerUser ?? base.maxStreamsPerUser,
     demo: { tokens: options.demoTokens ?? 20, tokensPerSecond: options.demoTokensPerSecond ?? 0 },
   };
   const server = await startSpool(config, { log: testLog, onQuery: options.onQuery, provider: options.provider });

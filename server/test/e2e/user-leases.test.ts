@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { RedisUserLeases } from '../../src/store/user-leases.ts';
+import { connect, watch } from '../helpers/clients.ts';
+import { openRedisStore, uniquePrefix } from '../helpers/redis.ts';
+import { startTestServer } from '../helpers/server.ts';
+import { testAuth, tokenFor } from '../helpers/tokens.ts';
+
+describe('the per-user limit of concurrent answers', () => {
+  it('grants exactly the limit when two instances are asked at once, and frees a place when an answer ends', async () => {
+    const prefix = uniquePrefix();
+    const options = {
+      redisPrefix: prefix,
+      auth: testAuth,
+      maxStreamsPerUser: 2,
+      demoTokens: 200,
+      demoTokensPerSecond: 50,
+    };
+    const [a, b] = await Promise.all([startTestServer(options), startTestServer(options)]);
+    const token = await tokenFor(`busy-${randomUUID()}`);
+    const onA = connect(a.url, 'ws', { token: () => token });
+    const onB = connect(b.url, 'sse', { token: () => token });
+    const attempts = await Promise.allSettled(
+      [onA, onB, onA, onB, onA, onB].map((client, i) => client.sendMessage.mutate({ content: `question ${i}` })),
+    );
+    const granted = attempts.flatMap((attempt) => (attempt.status === 'fulfilled' ? [attempt.value] : []));
+    expect(granted).toHaveLength(2);
+    for (const attempt of attempts) {
+      if (attempt.status === 'rejected') {
+        expect(attempt.reason).toMatchObject({ data: { code: 'TOO_MANY_REQUESTS', spoolCode: 'TOO_MANY_STREAMS' } });
+      }
+    }
+    // Another user is not held back.
+    const otherToken = await tokenFor(`idle-${randomUUID()}`);
+    const other = connect(a.url, 'ws', { token: () => otherToken });
+    await expect(other.sendMessage.mutate({ content: 'mine' })).resolves.toMatchObject({
+      streamId: expect.any(String),
+    });
+
+    const [first] = granted;
+    if (!first) throw new Error('nothing granted');
+    await onA.cancelStream.mutate({ streamId: first.streamId });
+    expect((await watch(onA, { streamId: first.streamId })).at(-1)).toMatchObject({ finishReason: 'cancelled' });
+    // The lease is released as the generation finishes, just after `done`: retried until it is.
+    await vi.waitFor(() => onB.sendMessage.mutate({ content: 'room again' }));
+  });
+
+  it('lets a crashed holder’s lease lapse by itself', async () => {
+    const prefix = uniquePrefix();
+    const redis = await openRedisStore(prefix);
+    onTestFinished(() => redis.close());
+    const leases = new RedisUserLeases(redis.redis, prefix, { limit: 1, ttlMs: 300 });
+    expect(await leases.acquire('crashy', 'stream-1')).toBe(true);
+    expect(await leases.acquire('crashy', 'stream-2')).toBe(false);
+    // Nobody refreshes stream-1 (its process is gone): the place frees itself.
+    await vi.waitFor(async () => expect(await leases.acquire('crashy', 'stream-3')).toBe(true));
+    expect(await leases.acquire('crashy', 'stream-4')).toBe(false);
+  });
+});

@@ -1,0 +1,42 @@
+import { SignJWT } from 'jose';
+import type { SpoolConfig } from '../../src/config.ts';
+
+export const testSecret = 'a-test-secret-of-at-least-32-characters!';
+export const testAuth: SpoolConfig['auth'] = {
+  mode: 'jwt',
+  secret: testSecret,
+  jwksUrl: undefined,
+  issuer: 'spool-tests',
+  audience: 'spool',
+  clockToleranceS: 5,
+};
+
+export interface TokenOptions {
+  /** Seconds from now; negative: already expired. */
+  expiresIn?: number;
+  notBefore?: number;
+  issuer?: string;
+  audience?: string;
+  secret?: string;
+}
+
+/** A signed HS256 token for `sub`, valid for the test server unless told otherwise. */
+export async function tokenFor(sub: string, options: TokenOptions = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuer(options.issuer ?? 'spool-tests')
+    .setAudience(options.audience ?? 'spool')
+    .setIssuedAt(now)
+    .setExpirationTime(now + (options.expiresIn ?? 300));
+  if (options.notBefore !== undefined) jwt.setNotBefore(now + options.notBefore);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? testSecret));
+}
+
+/** An unsigned token (`alg: none`), which must never be accepted. */
+export function unsignedToken(sub: string): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub, iss: 'spool-tests', aud: 'spool', exp: now + 300 })}.`;
+}
