@@ -1,13 +1,15 @@
 import type { AppRouter } from '@spool/server';
 import { type SendMessageInput, type SendMessageOutput, type StreamEvent, streamEventSchema } from '@spool/shared';
 import { createTRPCClient } from '@trpc/client';
-import { type Transport, transportLinks } from './transports.ts';
+import { type TokenSource, type Transport, transportLinks } from './transports.ts';
 
 export interface SpoolClientOptions {
   /** The server's tRPC URL, e.g. `http://127.0.0.1:3000/trpc`. */
   url: string;
   /** Default 'ws'. */
   transport?: Transport;
+  /** For a server with authentication: the user's JWT, asked for at every (re)connection. */
+  token?: TokenSource;
 }
 
 export interface StreamOptions {
@@ -19,7 +21,7 @@ export interface StreamOptions {
 /** Spool's client: send a message, stream its typed events, cancel. */
 export function createSpoolClient(options: SpoolClientOptions) {
   const transport = options.transport ?? 'ws';
-  const { links, close } = transportLinks(options.url, transport);
+  const { links, close } = transportLinks(options.url, transport, options.token);
   const trpc = createTRPCClient<AppRouter>({ links });
 
   return {

@@ -9,21 +9,30 @@ export interface TransportLinks {
   close(): Promise<void>;
 }
 
+/** A bearer token, asked for at every (re)connection so that a refreshed one is picked up. */
+export type TokenSource = () => string | Promise<string>;
+
 /**
  * The tRPC links of a transport. 'ws': everything over one WebSocket, reconnecting by itself.
- * 'sse': subscriptions over Server-Sent Events, the rest over batched HTTP.
+ * 'sse': subscriptions over Server-Sent Events, the rest over batched HTTP. With `token`: in
+ * `connectionParams` on WS and SSE (SSE puts it in the URL: keep those tokens short-lived), as
+ * `Authorization: Bearer` on HTTP.
  */
-export function transportLinks(url: string, transport: Transport): TransportLinks {
+export function transportLinks(url: string, transport: Transport, token?: TokenSource): TransportLinks {
+  const connectionParams = token ? async () => ({ token: await token() }) : undefined;
   if (transport === 'ws') {
-    const client = createWSClient({ url: url.replace(/^http/, 'ws') });
+    const client = createWSClient({ url: url.replace(/^http/, 'ws'), connectionParams });
     return { links: [wsLink<AppRouter>({ client })], close: () => client.close() };
   }
   return {
     links: [
       splitLink({
         condition: (op) => op.type === 'subscription',
-        true: httpSubscriptionLink<AppRouter, typeof EventSource>({ url, EventSource }),
-        false: httpBatchLink({ url }),
+        true: httpSubscriptionLink<AppRouter, typeof EventSource>({ url, EventSource, connectionParams }),
+        false: httpBatchLink({
+          url,
+          headers: async () => (token ? { authorization: `Bearer ${await token()}` } : {}),
+        }),
       }),
     ],
     close: async () => {},

@@ -7,15 +7,23 @@ const { values, positionals } = parseArgs({
   options: {
     url: { type: 'string', default: process.env.SPOOL_URL ?? 'http://127.0.0.1:3000/trpc' },
     transport: { type: 'string', default: 'ws' },
+    token: { type: 'string', default: process.env.SPOOL_TOKEN },
   },
 });
 const content = positionals.join(' ').trim();
 if (!content || (values.transport !== 'ws' && values.transport !== 'sse')) {
-  process.stderr.write('usage: npm run chat -- [--transport ws|sse] [--url http://host:port/trpc] "your message"\n');
+  process.stderr.write(
+    'usage: npm run chat -- [--transport ws|sse] [--url http://host:port/trpc] [--token JWT] "your message"\n',
+  );
   process.exit(2);
 }
 
-const client = createSpoolClient({ url: values.url, transport: values.transport });
+const { token } = values;
+const client = createSpoolClient({
+  url: values.url,
+  transport: values.transport,
+  ...(token ? { token: () => token } : {}),
+});
 try {
   const sent = await client.sendMessage({ content });
   for await (const event of client.stream(sent.streamId)) {
