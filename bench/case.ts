@@ -14,6 +14,7 @@ import type { GeneratorApi, GeneratorHello, RunReport, ServerApi, ServerHello, S
 import { Recorder, type Recording } from './recorder.ts';
 import { deleteKeys, redisCpuSeconds } from './redis-admin.ts';
 import type { Path, Scenario } from './scenarios.ts';
+import { unlimitedUser } from './server-env.ts';
 import { type ClockOffset, measureOffset, sleep, wallNow, within } from './time.ts';
 
 export interface CaseSettings {
@@ -117,6 +118,7 @@ export async function runCase(scenario: Scenario, path: Path, settings: CaseSett
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       SPOOL_SHUTDOWN_GRACE_MS: '0',
+      ...unlimitedUser,
     };
     const [generator, server] = await startChildren(path, env, settings.serverNodeArgs, cleanups);
     const channels = streamIds.map((streamId) => `${settings.prefix}:{${streamId}}`);

@@ -8,6 +8,7 @@ import type { AppRouter } from '@spool/server';
 import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
 import { ChildHandle } from './ipc.ts';
 import type { ServerApi, ServerHello } from './protocol.ts';
+import { unlimitedUser } from './server-env.ts';
 import { type Percentiles, percentiles } from './stats.ts';
 import { wallNow } from './time.ts';
 
@@ -40,7 +41,7 @@ export async function runTtft(mode: TtftMode, settings: TtftSettings): Promise<T
     LOG_LEVEL: 'warn',
     SPOOL_SHUTDOWN_GRACE_MS: '0',
     SPOOL_DEMO_TOKENS: String(tokensPerAnswer),
-    SPOOL_MAX_STREAMS_PER_USER: '100000', // every bench answer comes from the one development user
+    ...unlimitedUser,
     SPOOL_DEMO_TOKENS_PER_SECOND: String(tokensPerSecond),
     ...(mode === 'embedded'
       ? { SPOOL_DATA_DIR: 'memory://' }

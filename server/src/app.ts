@@ -30,18 +30,21 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
   if (auth.mode === 'development') {
     log.warn('no authentication configured (SPOOL_JWT_SECRET or SPOOL_JWKS_URL): every caller is the one local user');
   }
+  const { allowedOrigins } = config.abuse;
   const server = createHttpServer({
     router,
     createContext: createHttpContext(auth),
     log,
     maxBodyBytes: maxRequestBytes,
+    allowedOrigins,
   });
   const ws = attachWebSocket({
     server,
     router,
-    createContext: createWsContext(auth, config.wsMaxBufferedBytes),
+    createContext: createWsContext(auth, config.wsMaxBufferedBytes, services.connections),
     log,
     maxPayloadBytes: maxRequestBytes,
+    allowedOrigins,
   });
   try {
     await new Promise<void>((resolve, reject) => {

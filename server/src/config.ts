@@ -31,6 +31,21 @@ const envSchema = z.object({
   SPOOL_LEASE_MS: int(500, 600_000).default(10_000),
   SPOOL_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   SPOOL_MAX_STREAMS_PER_USER: int(1, 100_000).default(10),
+  SPOOL_REQUESTS_PER_MINUTE: int(1, 1_000_000).default(300),
+  SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100_000).default(100),
+  SPOOL_MAX_CONNECTIONS_PER_USER: int(1, 1_000_000).default(50),
+  /** Comma-separated browser origins allowed on WebSocket and HTTP/SSE; unset: any. */
+  SPOOL_ALLOWED_ORIGINS: unsetIfEmpty(
+    z
+      .string()
+      .optional()
+      .transform((list) =>
+        list
+          ?.split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      ),
+  ),
   SPOOL_WS_MAX_BUFFERED_BYTES: int(1024, 1 << 30).default(1 << 20),
   /** With OPENAI_BASE_URL or alone: answers from OpenAI (or the compatible endpoint) instead of the demo model. */
   OPENAI_API_KEY: unsetIfEmpty(z.string().optional()),
@@ -87,6 +102,7 @@ export interface SpoolConfig {
   leaseMs: number;
   /** Answers one user may have generating at once, across all instances. */
   maxStreamsPerUser: number;
+  abuse: AbuseLimits;
   shutdownGraceMs: number;
   /** Bytes a WebSocket may have waiting to be sent before its subscriptions pause. */
   wsMaxBufferedBytes: number;
@@ -94,6 +110,17 @@ export interface SpoolConfig {
   /** Unset (no OPENAI_API_KEY, no OPENAI_BASE_URL): the demo model answers. */
   openai: OpenAIProviderOptions | undefined;
   auth: AuthConfig;
+}
+
+export interface AbuseLimits {
+  /** Requests (queries, mutations, subscription starts) one user may make per minute, per instance set. */
+  requestsPerMinute: number;
+  /** Subscriptions one WebSocket may carry at once. */
+  subscriptionsPerConnection: number;
+  /** WebSockets plus SSE streams one user may hold open on one instance. */
+  connectionsPerUser: number;
+  /** Browser origins allowed; undefined: any. */
+  allowedOrigins: string[] | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -139,6 +166,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     logTtlMs: e.SPOOL_LOG_TTL_SECONDS * 1000,
     leaseMs: e.SPOOL_LEASE_MS,
     maxStreamsPerUser: e.SPOOL_MAX_STREAMS_PER_USER,
+    abuse: {
+      requestsPerMinute: e.SPOOL_REQUESTS_PER_MINUTE,
+      subscriptionsPerConnection: e.SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      connectionsPerUser: e.SPOOL_MAX_CONNECTIONS_PER_USER,
+      allowedOrigins: e.SPOOL_ALLOWED_ORIGINS,
+    },
     shutdownGraceMs: e.SPOOL_SHUTDOWN_GRACE_MS,
     wsMaxBufferedBytes: e.SPOOL_WS_MAX_BUFFERED_BYTES,
     demo: { tokens: e.SPOOL_DEMO_TOKENS, tokensPerSecond: e.SPOOL_DEMO_TOKENS_PER_SECOND },

@@ -8,6 +8,8 @@ import { DemoProvider } from './generation/demo-provider.ts';
 import { Generations } from './generation/generations.ts';
 import { OpenAIProvider } from './generation/openai-provider.ts';
 import type { ModelProvider } from './generation/provider.ts';
+import { ConnectionCounts } from './limits/connection-counts.ts';
+import { RequestRate } from './limits/request-rate.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openStore } from './store/open-store.ts';
 import type { StreamStore } from './store/types.ts';
@@ -30,6 +32,8 @@ export interface SpoolServices {
   generations: Generations;
   recovery: RecoverySchedule;
   log: Logger;
+  /** Open WebSockets and SSE streams per user on this instance. */
+  connections: ConnectionCounts;
   /** Finishes or ends the generations (waiting up to the configured grace), then closes the store and the database. */
   close(): Promise<void>;
 }
@@ -66,7 +70,14 @@ export async function openSpoolServices(
   });
   const generations = new Generations({ store, provider, history, finals, userLeases, log, leaseMs: config.leaseMs });
   const claims = new ClientMessageClaims({ keyValue, ttlMs: clientMessageIdTtlMs, waitMs: 10_000 });
+  const connections = new ConnectionCounts(config.abuse.connectionsPerUser);
+  const limits = {
+    rate: new RequestRate(keyValue, config.abuse.requestsPerMinute),
+    connections,
+    subscriptionsPerConnection: config.abuse.subscriptionsPerConnection,
+  };
   const router = createSpoolRouter({
+    limits,
     store,
     generations,
     provider,
@@ -87,6 +98,7 @@ export async function openSpoolServices(
     generations,
     recovery,
     log,
+    connections,
     async close() {
       await recovery.stop();
       await generations.shutdown(config.shutdownGraceMs);

@@ -21,6 +21,12 @@ export const SpoolErrorCode = {
   storeUnavailable: 'STORE_UNAVAILABLE',
   /** The user already has as many answers generating as they may; one must end first. */
   tooManyStreams: 'TOO_MANY_STREAMS',
+  /** The user sent more requests this minute than they may; `retryAfterMs` on the error says when to go on. */
+  rateLimited: 'RATE_LIMITED',
+  /** This connection already carries as many subscriptions as it may. */
+  tooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
+  /** The user already holds as many connections (WebSocket or SSE) as they may. */
+  tooManyConnections: 'TOO_MANY_CONNECTIONS',
   /** An earlier request with the same `clientMessageId` is still being handled. */
   requestInProgress: 'REQUEST_IN_PROGRESS',
   /** The database (PostgreSQL) could not be reached; nothing was saved. */
@@ -61,6 +67,9 @@ export const retryableErrorCodes: ReadonlySet<SpoolErrorCode> = new Set<SpoolErr
   SpoolErrorCode.databaseUnavailable,
   SpoolErrorCode.requestInProgress,
   SpoolErrorCode.tooManyStreams,
+  SpoolErrorCode.rateLimited,
+  SpoolErrorCode.tooManySubscriptions,
+  SpoolErrorCode.tooManyConnections,
   SpoolErrorCode.generatorLost,
   SpoolErrorCode.shuttingDown,
   SpoolErrorCode.providerError,

@@ -8,6 +8,8 @@ export interface KeyValueStore {
   /** Sets `key` unless it exists, atomically. Returns the value already there, or null when this call set it. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null>;
   delete(key: string): Promise<void>;
+  /** Adds 1 to a counter, creating it with a TTL of `ttlMs` (a fixed window); returns the new count. */
+  increment(key: string, ttlMs: number): Promise<number>;
   /** Deletes `key` if it still holds `value`, atomically: one holder never removes another's. */
   deleteIfEquals(key: string, value: string): Promise<void>;
 }
@@ -42,6 +44,17 @@ export class MemoryKeyValueStore implements KeyValueStore {
 
   async deleteIfEquals(key: string, value: string): Promise<void> {
     if (this.#get(key) === value) this.#entries.delete(key);
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    const entry = this.#entries.get(key);
+    if (!entry || entry.expiresAt <= Date.now()) {
+      this.#set(key, '1', ttlMs);
+      return 1;
+    }
+    const count = Number(entry.value) + 1;
+    entry.value = String(count);
+    return count;
   }
 
   #get(key: string): string | null {

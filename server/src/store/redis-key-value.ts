@@ -7,6 +7,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+const incrementScript = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count
+`;
+
 /** Keys live under `<prefix>:kv:`; every failure to reach Redis is a `StoreUnavailableError`. */
 export class RedisKeyValueStore implements KeyValueStore {
   readonly #redis: Redis;
@@ -32,6 +38,11 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   async delete(key: string): Promise<void> {
     await this.#call(() => this.#redis.del(this.#prefix + key));
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    // INCR and the TTL (only on the first hit: a fixed window) in one round trip.
+    return Number(await this.#call(() => this.#redis.eval(incrementScript, 1, this.#prefix + key, ttlMs)));
   }
 
   async deleteIfEquals(key: string, value: string): Promise<void> {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AnyRouter } from '@trpc/server';
 import { type CreateHTTPContextOptions, createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
+import { originAllowed } from '../limits/origins.ts';
 import type { SpoolContext } from '../trpc/init.ts';
 
 export const trpcPath = '/trpc';
@@ -12,6 +13,8 @@ export interface HttpTransportOptions {
   log: Logger;
   /** Largest request body a client may send. */
   maxBodyBytes: number;
+  /** Browser origins allowed; undefined: any. */
+  allowedOrigins: readonly string[] | undefined;
 }
 
 /**
@@ -30,7 +33,9 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
   });
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path?.startsWith(`${trpcPath}/`)) {
+    if (path?.startsWith(`${trpcPath}/`) && !originAllowed(req, options.allowedOrigins)) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('origin not allowed\n');
+    } else if (path?.startsWith(`${trpcPath}/`)) {
       // Proxies such as nginx buffer responses; SSE must reach the client event by event.
       res.setHeader('X-Accel-Buffering', 'no');
       trpc(req, res);

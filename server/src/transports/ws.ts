@@ -3,6 +3,7 @@ import type { AnyRouter } from '@trpc/server';
 import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import { originAllowed } from '../limits/origins.ts';
 import type { SpoolContext } from '../trpc/init.ts';
 import { trpcPath } from './http.ts';
 
@@ -13,6 +14,8 @@ export interface WsTransportOptions {
   log: Logger;
   /** Largest message a client may send. */
   maxPayloadBytes: number;
+  /** Browser origins allowed to open a socket; undefined: any. */
+  allowedOrigins: readonly string[] | undefined;
 }
 
 export interface WsTransport {
@@ -42,6 +45,10 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== trpcPath && path !== `${trpcPath}/`) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    if (!originAllowed(req, options.allowedOrigins)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));

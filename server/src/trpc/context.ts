@@ -1,12 +1,16 @@
 import type { IncomingMessage } from 'node:http';
+import { SpoolErrorCode } from '@spool/shared';
 import type { WebSocket } from 'ws';
 import type { Authenticator, Identity } from '../auth/authenticator.ts';
-import { toTRPCError } from '../errors.ts';
+import { SpoolError, toTRPCError } from '../errors.ts';
+import type { ConnectionCounts } from '../limits/connection-counts.ts';
 import { socketBackpressure } from '../transports/backpressure.ts';
 import type { SpoolContext } from './init.ts';
 
 /** WebSocket close code for "authenticate again": a bad token, or one that has just expired. */
 export const unauthenticatedCloseCode = 4401;
+/** WebSocket close code for "too many connections for this user". */
+export const tooManyConnectionsCloseCode = 4429;
 
 interface ContextInput {
   req: IncomingMessage;
@@ -26,7 +30,7 @@ export function createHttpContext(auth: Authenticator) {
  * one is closed with 4401; so is one whose token expires, and the client comes back with a fresh
  * token and resumes where it was.
  */
-export function createWsContext(auth: Authenticator, maxBufferedBytes: number) {
+export function createWsContext(auth: Authenticator, maxBufferedBytes: number, connections: ConnectionCounts) {
   return async ({ req, res, info }: ContextInput & { res: WebSocket }): Promise<SpoolContext> => {
     let identity: Identity;
     try {
@@ -35,8 +39,17 @@ export function createWsContext(auth: Authenticator, maxBufferedBytes: number) {
       res.close(unauthenticatedCloseCode, 'unauthenticated: a valid token is required');
       throw error;
     }
+    if (!connections.tryOpen(identity.userId)) {
+      res.close(tooManyConnectionsCloseCode, 'too many connections for this user');
+      throw toTRPCError(new SpoolError(SpoolErrorCode.tooManyConnections, 'too many connections for this user'));
+    }
+    res.once('close', () => connections.close(identity.userId));
     if (identity.expiresAt !== undefined) closeAtExpiry(res, identity.expiresAt);
-    return { userId: identity.userId, waitForDrain: socketBackpressure(res, maxBufferedBytes) };
+    return {
+      userId: identity.userId,
+      subscriptions: { active: 0 },
+      waitForDrain: socketBackpressure(res, maxBufferedBytes),
+    };
   };
 }
 

@@ -3,8 +3,10 @@ import { initTRPC, type TRPCError } from '@trpc/server';
 import { SpoolError } from '../errors.ts';
 
 export interface SpoolContext {
-  /** Who is calling. Until authentication lands, every caller is the one local user. */
+  /** Who is calling: the token's `sub`, or the one local user of the development mode. */
   userId: string;
+  /** WebSocket: this connection's live subscriptions, counted against the per-connection limit. */
+  subscriptions?: { active: number };
   /** Set where the transport does not apply backpressure itself (WebSocket): awaited before each event. */
   waitForDrain?: () => Promise<void> | undefined;
 }

@@ -6,6 +6,7 @@ import {
   listMessagesInputSchema,
   listMessagesOutputSchema,
   resumeIndex,
+  SpoolErrorCode,
   sendMessageInputSchema,
   sendMessageOutputSchema,
   streamInputSchema,
@@ -15,9 +16,18 @@ import { assertCancellable, readAnswer } from '../answers/read-answer.ts';
 import { type SendMessageDeps, sendMessage } from '../answers/send-message.ts';
 import { listConversations, listMessages } from '../db/history.ts';
 import { SpoolError, toTRPCError } from '../errors.ts';
-import { t } from './init.ts';
+import type { ConnectionCounts } from '../limits/connection-counts.ts';
+import type { RequestRate } from '../limits/request-rate.ts';
+import { type SpoolContext, t } from './init.ts';
 
-export type RouterDeps = SendMessageDeps;
+export interface RouterDeps extends SendMessageDeps {
+  limits: {
+    rate: RequestRate;
+    /** SSE streams count as connections (each is one); WebSockets are counted where they open. */
+    connections: ConnectionCounts;
+    subscriptionsPerConnection: number;
+  };
+}
 
 /** Gives a Spool error thrown by a resolver its typed tRPC code (tRPC alone would say INTERNAL_SERVER_ERROR). */
 const procedure = t.procedure.use(async ({ next }) => {
@@ -31,15 +41,21 @@ const procedure = t.procedure.use(async ({ next }) => {
  * (`t.mergeRouters` or as a sub-router) with its own store, database and generations.
  */
 export function createSpoolRouter(deps: RouterDeps) {
-  const { store, db } = deps;
+  const { store, db, limits } = deps;
+  // Every call counts against the caller's requests per minute, subscription starts included.
+  const limited = procedure.use(async ({ ctx, next }) => {
+    await limits.rate.check(ctx.userId);
+    return next();
+  });
 
   return t.router({
-    sendMessage: procedure
+    sendMessage: limited
       .input(sendMessageInputSchema)
       .output(sendMessageOutputSchema)
       .mutation(({ input, ctx }) => sendMessage(deps, ctx.userId, input)),
 
-    stream: procedure.input(streamInputSchema).subscription(async function* ({ input, ctx, signal }) {
+    stream: limited.input(streamInputSchema).subscription(async function* ({ input, ctx, signal }) {
+      const release = takeSubscriptionSlot(ctx, limits);
       try {
         const events = readAnswer(
           { store, db },
@@ -52,10 +68,12 @@ export function createSpoolRouter(deps: RouterDeps) {
         }
       } catch (error) {
         throw toTRPCError(error);
+      } finally {
+        release();
       }
     }),
 
-    cancelStream: procedure
+    cancelStream: limited
       .input(cancelStreamInputSchema)
       .output(cancelStreamOutputSchema)
       .mutation(async ({ input, ctx }) => {
@@ -64,16 +82,40 @@ export function createSpoolRouter(deps: RouterDeps) {
         return { streamId: input.streamId, cancelled: true as const };
       }),
 
-    listConversations: procedure
+    listConversations: limited
       .input(listConversationsInputSchema)
       .output(listConversationsOutputSchema)
       .query(({ input, ctx }) => listConversations(db.em(), ctx.userId, input)),
 
-    listMessages: procedure
+    listMessages: limited
       .input(listMessagesInputSchema)
       .output(listMessagesOutputSchema)
       .query(({ input, ctx }) => listMessages(db.em(), ctx.userId, input.conversationId, input)),
   });
+}
+
+/**
+ * A WebSocket subscription takes one of its connection's slots; an SSE subscription is a connection
+ * of its own and counts against the user's connections. Returns what gives it back.
+ */
+function takeSubscriptionSlot(ctx: SpoolContext, limits: RouterDeps['limits']): () => void {
+  const { subscriptions } = ctx;
+  if (subscriptions) {
+    if (subscriptions.active >= limits.subscriptionsPerConnection) {
+      throw toTRPCError(
+        new SpoolError(
+          SpoolErrorCode.tooManySubscriptions,
+          `a connection carries at most ${limits.subscriptionsPerConnection} subscriptions`,
+        ),
+      );
+    }
+    subscriptions.active++;
+    return () => subscriptions.active--;
+  }
+  if (!limits.connections.tryOpen(ctx.userId)) {
+    throw toTRPCError(new SpoolError(SpoolErrorCode.tooManyConnections, 'too many connections for this user'));
+  }
+  return () => limits.connections.close(ctx.userId);
 }
 
 export type AppRouter = ReturnType<typeof createSpoolRouter>;

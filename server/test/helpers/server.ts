@@ -26,6 +26,8 @@ export interface TestServerOptions {
   /** Default: the development mode (one local user). */
   auth?: SpoolConfig['auth'];
   maxStreamsPerUser?: number;
+  /** Default: no practical limit (tests of the limits set them). */
+  abuse?: Partial<SpoolConfig['abuse']>;
 }
 
 /** A real Spool server on port 0, closed when the test finishes. */
@@ -45,6 +47,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     openai: options.openai,
     auth: options.auth ?? base.auth,
     maxStreamsPerUser: options.maxStreamsPerUser ?? base.maxStreamsPerUser,
+    abuse: {
+      requestsPerMinute: 1_000_000,
+      subscriptionsPerConnection: 100_000,
+      connectionsPerUser: 1_000_000,
+      allowedOrigins: undefined,
+      ...options.abuse,
+    },
     demo: { tokens: options.demoTokens ?? 20, tokensPerSecond: options.demoTokensPerSecond ?? 0 },
   };
   const server = await startSpool(config, { log: testLog, onQuery: options.onQuery, provider: options.provider });

@@ -1,0 +1,23 @@
+/** Open connections (WebSockets and SSE streams) per user on this instance, up to a limit. */
+export class ConnectionCounts {
+  readonly #max: number;
+  readonly #open = new Map<string, number>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Counts one more for the user unless they hold the maximum already; returns whether it did. */
+  tryOpen(userId: string): boolean {
+    const open = this.#open.get(userId) ?? 0;
+    if (open >= this.#max) return false;
+    this.#open.set(userId, open + 1);
+    return true;
+  }
+
+  close(userId: string): void {
+    const open = (this.#open.get(userId) ?? 1) - 1;
+    if (open > 0) this.#open.set(userId, open);
+    else this.#open.delete(userId);
+  }
+}
