@@ -44,6 +44,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     createContext: createWsContext(auth, config.wsMaxBufferedBytes, services.connections),
     log,
     maxPayloadBytes: maxRequestBytes,
+    pingMs: config.wsPingMs,
     allowedOrigins,
   });
   try {

@@ -46,6 +46,7 @@ const envSchema = z.object({
           .filter(Boolean),
       ),
   ),
+  SPOOL_WS_PING_MS: int(100, 600_000).default(30_000),
   SPOOL_WS_MAX_BUFFERED_BYTES: int(1024, 1 << 30).default(1 << 20),
   /** With OPENAI_BASE_URL or alone: answers from OpenAI (or the compatible endpoint) instead of the demo model. */
   OPENAI_API_KEY: unsetIfEmpty(z.string().optional()),
@@ -104,6 +105,8 @@ export interface SpoolConfig {
   maxStreamsPerUser: number;
   abuse: AbuseLimits;
   shutdownGraceMs: number;
+  /** How often WebSockets are pinged; one that stops answering is closed. */
+  wsPingMs: number;
   /** Bytes a WebSocket may have waiting to be sent before its subscriptions pause. */
   wsMaxBufferedBytes: number;
   demo: { tokens: number; tokensPerSecond: number };
@@ -173,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
       allowedOrigins: e.SPOOL_ALLOWED_ORIGINS,
     },
     shutdownGraceMs: e.SPOOL_SHUTDOWN_GRACE_MS,
+    wsPingMs: e.SPOOL_WS_PING_MS,
     wsMaxBufferedBytes: e.SPOOL_WS_MAX_BUFFERED_BYTES,
     demo: { tokens: e.SPOOL_DEMO_TOKENS, tokensPerSecond: e.SPOOL_DEMO_TOKENS_PER_SECOND },
     openai:

@@ -40,6 +40,14 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses to start in production without authentication, and takes none in development', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /^invalid configuration: SPOOL_JWT_SECRET: NODE_ENV=production needs authentication/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', SPOOL_JWT_SECRET: 's'.repeat(32) }).auth.mode).toBe('jwt');
+    expect(loadConfig({}).auth.mode).toBe('development');
+  });
+
   it('stops the process with that one line and a non-zero exit code', () => {
     const result = spawnSync(process.execPath, ['server/src/main.ts'], {
       env: { ...process.env, PORT: 'eighty' },

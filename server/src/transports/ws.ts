@@ -14,6 +14,8 @@ export interface WsTransportOptions {
   log: Logger;
   /** Largest message a client may send. */
   maxPayloadBytes: number;
+  /** How often each socket is pinged; one that does not answer within min(5 s, this) is closed. */
+  pingMs: number;
   /** Browser origins allowed to open a socket; undefined: any. */
   allowedOrigins: readonly string[] | undefined;
 }
@@ -32,7 +34,8 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
     wss,
     router: options.router,
     createContext: options.createContext,
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+    // A socket that stops answering pings (a dead peer, a stalled client) is closed.
+    keepAlive: { enabled: true, pingMs: options.pingMs, pongWaitMs: Math.min(5_000, options.pingMs) },
     onError: ({ error, path, type }) => {
       // 'unknown': the connection itself failed, e.g. a message over maxPayload; the socket is closed.
       if (error.code === 'UNAUTHORIZED') return; // the connection is closed with 4401; nothing for the logs

@@ -101,4 +101,14 @@ describe('abuse limits', () => {
       expect(messages).toContainEqual(expect.objectContaining({ id: 1, result: expect.anything() })),
     );
   });
+
+  it('closes a WebSocket that stops answering pings, and frees the user’s place', async () => {
+    const server = await startTestServer({ wsPingMs: 200, abuse: { connectionsPerUser: 1 } });
+    const stalled = new WebSocket(server.url.replace(/^http/, 'ws'));
+    onTestFinished(() => stalled.terminate());
+    await new Promise((resolve) => stalled.once('open', resolve));
+    stalled.pause(); // reads nothing, so never answers a ping: a stalled client holding the one place
+    // The server drops it after a ping and the pong wait; then a new connection gets the place.
+    await vi.waitFor(() => connect(server.url, 'ws').listConversations.query({}), { timeout: 5_000 });
+  });
 });

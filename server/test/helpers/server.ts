@@ -26,6 +26,7 @@ export interface TestServerOptions {
   /** Default: the development mode (one local user). */
   auth?: SpoolConfig['auth'];
   maxStreamsPerUser?: number;
+  wsPingMs?: number;
   /** Default: no practical limit (tests of the limits set them). */
   abuse?: Partial<SpoolConfig['abuse']>;
 }
@@ -47,6 +48,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     openai: options.openai,
     auth: options.auth ?? base.auth,
     maxStreamsPerUser: options.maxStreamsPerUser ?? base.maxStreamsPerUser,
+    wsPingMs: options.wsPingMs ?? base.wsPingMs,
     abuse: {
       requestsPerMinute: 1_000_000,
       subscriptionsPerConnection: 100_000,
