@@ -15,6 +15,11 @@ export class ConnectionCounts {
     return true;
   }
 
+  /** The user's open connections. */
+  openFor(userId: string): number {
+    return this.#open.get(userId) ?? 0;
+  }
+
   close(userId: string): void {
     const open = (this.#open.get(userId) ?? 1) - 1;
     if (open > 0) this.#open.set(userId, open);

@@ -107,8 +107,11 @@ describe('abuse limits', () => {
     const stalled = new WebSocket(server.url.replace(/^http/, 'ws'));
     onTestFinished(() => stalled.terminate());
     await new Promise((resolve) => stalled.once('open', resolve));
+    const { connections } = server.services;
+    await vi.waitFor(() => expect(connections.openFor('local')).toBe(1));
     stalled.pause(); // reads nothing, so never answers a ping: a stalled client holding the one place
-    // The server drops it after a ping and the pong wait; then a new connection gets the place.
-    await vi.waitFor(() => connect(server.url, 'ws').listConversations.query({}), { timeout: 5_000 });
+    // The server drops it after a ping and the pong wait, and the place is free for a new connection.
+    await vi.waitFor(() => expect(connections.openFor('local')).toBe(0), { timeout: 5_000 });
+    await expect(connect(server.url, 'ws').listConversations.query({})).resolves.toBeDefined();
   });
 });
