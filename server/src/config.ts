@@ -38,6 +38,10 @@ const envSchema = z.object({
   SPOOL_ALLOWED_ORIGINS: unsetIfEmpty(
     z
       .string()
+      .refine(
+        (list) => list.split(',').every((origin) => !origin.trim() || URL.canParse(origin.trim())),
+        'a comma-separated list of origins such as https://app.example',
+      )
       .optional()
       .transform((list) =>
         list
@@ -173,7 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
       requestsPerMinute: e.SPOOL_REQUESTS_PER_MINUTE,
       subscriptionsPerConnection: e.SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       connectionsPerUser: e.SPOOL_MAX_CONNECTIONS_PER_USER,
-      allowedOrigins: e.SPOOL_ALLOWED_ORIGINS,
+      // As browsers send them: scheme, host, port; no path, no trailing slash, lower case.
+      allowedOrigins: e.SPOOL_ALLOWED_ORIGINS?.map((origin) => new URL(origin).origin),
     },
     shutdownGraceMs: e.SPOOL_SHUTDOWN_GRACE_MS,
     wsPingMs: e.SPOOL_WS_PING_MS,

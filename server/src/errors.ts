@@ -15,6 +15,7 @@ export class SpoolError extends Error {
 const trpcCodeOf: Partial<Record<SpoolErrorCode, TRPC_ERROR_CODE_KEY>> = {
   [SpoolErrorCode.invalidInput]: 'BAD_REQUEST',
   [SpoolErrorCode.unauthenticated]: 'UNAUTHORIZED',
+  [SpoolErrorCode.authUnavailable]: 'SERVICE_UNAVAILABLE',
   [SpoolErrorCode.indexOutOfRange]: 'BAD_REQUEST',
   [SpoolErrorCode.streamNotFound]: 'NOT_FOUND',
   [SpoolErrorCode.conversationNotFound]: 'NOT_FOUND',

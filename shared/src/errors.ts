@@ -9,6 +9,8 @@ export const SpoolErrorCode = {
   invalidInput: 'INVALID_INPUT',
   /** No valid token: missing, malformed, expired, or not signed by a trusted key. */
   unauthenticated: 'UNAUTHENTICATED',
+  /** Tokens cannot be checked right now (the identity provider's keys are out of reach). */
+  authUnavailable: 'AUTH_UNAVAILABLE',
   /** No such stream, or not the caller's. */
   streamNotFound: 'STREAM_NOT_FOUND',
   /** No such conversation, or not the caller's. */
@@ -21,7 +23,7 @@ export const SpoolErrorCode = {
   storeUnavailable: 'STORE_UNAVAILABLE',
   /** The user already has as many answers generating as they may; one must end first. */
   tooManyStreams: 'TOO_MANY_STREAMS',
-  /** The user sent more requests this minute than they may; `retryAfterMs` on the error says when to go on. */
+  /** The user sent more requests this minute than they may; the message says when to go on. */
   rateLimited: 'RATE_LIMITED',
   /** This connection already carries as many subscriptions as it may. */
   tooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
@@ -64,6 +66,7 @@ export const spoolErrorCodeSchema = z.enum(Object.values(SpoolErrorCode) as [Spo
 /** Codes after which trying again (resubscribing, resending) can succeed. */
 export const retryableErrorCodes: ReadonlySet<SpoolErrorCode> = new Set<SpoolErrorCode>([
   SpoolErrorCode.storeUnavailable,
+  SpoolErrorCode.authUnavailable,
   SpoolErrorCode.databaseUnavailable,
   SpoolErrorCode.requestInProgress,
   SpoolErrorCode.tooManyStreams,

@@ -1,5 +1,5 @@
 import { SpoolErrorCode } from '@spool/shared';
-import { createRemoteJWKSet, type JWTVerifyOptions, type JWTVerifyResult, jwtVerify } from 'jose';
+import { createRemoteJWKSet, errors, type JWTVerifyOptions, type JWTVerifyResult, jwtVerify } from 'jose';
 import { SpoolError } from '../errors.ts';
 
 /** Who a request comes from. */
@@ -49,8 +49,14 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       try {
         const { payload } = await verify(token);
         if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('the token has no subject (sub)');
-        return { userId: payload.sub, expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000 };
+        // Valid as long as the check above would pass: `exp` plus the tolerance (`exp` is required).
+        return { userId: payload.sub, expiresAt: ((payload.exp ?? 0) + config.clockToleranceS) * 1000 };
       } catch (error) {
+        if (isKeySourceFailure(error)) {
+          throw new SpoolError(SpoolErrorCode.authUnavailable, 'cannot check tokens right now; try again', {
+            cause: error,
+          });
+        }
         // jose's messages say what was wrong (expired, signature, claim) without echoing the token.
         throw new UnauthenticatedError(`invalid token: ${error instanceof Error ? error.message : 'rejected'}`, {
           cause: error,
@@ -66,6 +72,8 @@ function verifierFor(config: Extract<AuthConfig, { mode: 'jwt' }>): (token: stri
   const options: JWTVerifyOptions = {
     algorithms: config.secret ? ['HS256'] : ['RS256', 'ES256'],
     clockTolerance: config.clockToleranceS,
+    // A token without an expiry would never expire, on a WebSocket least of all.
+    requiredClaims: ['exp', 'sub'],
     ...(config.issuer ? { issuer: config.issuer } : {}),
     ...(config.audience ? { audience: config.audience } : {}),
   };
@@ -75,4 +83,10 @@ function verifierFor(config: Extract<AuthConfig, { mode: 'jwt' }>): (token: stri
   }
   const keys = createRemoteJWKSet(new URL(config.jwksUrl ?? ''));
   return (token) => jwtVerify(token, keys, options);
+}
+
+/** The identity provider's keys could not be fetched (timeout, network): not the token's fault. */
+function isKeySourceFailure(error: unknown): boolean {
+  if (error instanceof errors.JWKSTimeout) return true;
+  return error instanceof Error && !(error instanceof errors.JOSEError);
 }

@@ -38,7 +38,8 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
     keepAlive: { enabled: true, pingMs: options.pingMs, pongWaitMs: Math.min(5_000, options.pingMs) },
     onError: ({ error, path, type }) => {
       // 'unknown': the connection itself failed, e.g. a message over maxPayload; the socket is closed.
-      if (error.code === 'UNAUTHORIZED') return; // the connection is closed with 4401; nothing for the logs
+      // Refused connections (bad token 4401, too many 4429, closed early) are closed with their code; not for the logs.
+      if (['UNAUTHORIZED', 'TOO_MANY_REQUESTS', 'CLIENT_CLOSED_REQUEST'].includes(error.code)) return;
       if (type === 'unknown') options.log.warn({ err: error.cause ?? error }, 'websocket connection refused a message');
       else if (error.code === 'INTERNAL_SERVER_ERROR')
         options.log.error({ err: error, path, type }, 'procedure failed');

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { SpoolErrorCode } from '@spool/shared';
+import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
 import type { Authenticator, Identity } from '../auth/authenticator.ts';
 import { SpoolError, toTRPCError } from '../errors.ts';
@@ -11,6 +12,10 @@ import type { SpoolContext } from './init.ts';
 export const unauthenticatedCloseCode = 4401;
 /** WebSocket close code for "too many connections for this user". */
 export const tooManyConnectionsCloseCode = 4429;
+/** WebSocket close code (standard) for "the server cannot check tokens right now": reconnect later. */
+const tryAgainLaterCloseCode = 1013;
+/** Node's timers overflow past this (about 24.8 days): a longer wait is taken in steps. */
+const maxTimerMs = 2 ** 31 - 1;
 
 interface ContextInput {
   req: IncomingMessage;
@@ -36,9 +41,13 @@ export function createWsContext(auth: Authenticator, maxBufferedBytes: number, c
     try {
       identity = await identify(auth, req, info);
     } catch (error) {
-      res.close(unauthenticatedCloseCode, 'unauthenticated: a valid token is required');
+      const unavailable = error instanceof TRPCError && error.code === 'SERVICE_UNAVAILABLE';
+      if (unavailable) res.close(tryAgainLaterCloseCode, 'authentication is unavailable; try again later');
+      else res.close(unauthenticatedCloseCode, 'unauthenticated: a valid token is required');
       throw error;
     }
+    // Closed while the token was checked: its 'close' has fired already, so nothing would give a slot back.
+    if (res.readyState !== res.OPEN) throw new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'closed' });
     if (!connections.tryOpen(identity.userId)) {
       res.close(tooManyConnectionsCloseCode, 'too many connections for this user');
       throw toTRPCError(new SpoolError(SpoolErrorCode.tooManyConnections, 'too many connections for this user'));
@@ -64,10 +73,18 @@ async function identify(auth: Authenticator, req: IncomingMessage, info: Context
 }
 
 function closeAtExpiry(socket: WebSocket, expiresAt: number): void {
-  const timer = setTimeout(
-    () => socket.close(unauthenticatedCloseCode, 'token expired: reconnect with a fresh one'),
-    Math.max(0, expiresAt - Date.now()),
-  );
-  timer.unref();
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const waitMs = expiresAt - Date.now();
+    timer = setTimeout(
+      () =>
+        waitMs > maxTimerMs
+          ? arm()
+          : socket.close(unauthenticatedCloseCode, 'token expired: reconnect with a fresh one'),
+      Math.min(Math.max(0, waitMs), maxTimerMs),
+    );
+    timer.unref();
+  };
+  arm();
   socket.once('close', () => clearTimeout(timer));
 }

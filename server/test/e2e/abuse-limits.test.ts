@@ -68,6 +68,8 @@ describe('abuse limits', () => {
     expect((await fetch(query, { headers: { origin: 'https://evil.example' } })).status).toBe(403);
     expect((await fetch(query, { headers: { origin: 'https://app.example' } })).status).toBe(200);
     expect((await fetch(query)).status).toBe(200); // not a browser: no Origin
+    const subscription = `${server.url}/stream?input=${encodeURIComponent(JSON.stringify({ streamId: randomUUID() }))}`;
+    expect((await fetch(subscription, { headers: { origin: 'https://evil.example' } })).status).toBe(403); // SSE
 
     const status = (origin: string) =>
       new Promise<number>((resolve) => {

@@ -15,6 +15,8 @@ const badTokens: [string, () => Promise<string>][] = [
   ['unsigned (alg: none)', async () => unsignedToken('ada')],
   ['from another issuer', () => tokenFor('ada', { issuer: 'someone-else' })],
   ['for another audience', () => tokenFor('ada', { audience: 'another-service' })],
+  ['without an expiry', () => tokenFor('ada', { without: 'exp' })],
+  ['without a subject', () => tokenFor('ada', { without: 'sub' })],
 ];
 
 describe('a request without a valid token', () => {
@@ -70,8 +72,12 @@ describe.each<Transport>(['ws', 'sse'])('another user (%s)', (transport) => {
 
 describe('a WebSocket whose token expires', () => {
   it('is closed with 4401, comes back with a fresh token and resumes without a gap or a repeat', async () => {
-    const server = await startTestServer({ auth: testAuth, demoTokens: 100, demoTokensPerSecond: 40 });
-    // Expires in 2 s, past the 5 s tolerance only 7 s later: the server closes at `exp`, before that.
+    const server = await startTestServer({
+      auth: { ...testAuth, clockToleranceS: 0 },
+      demoTokens: 100,
+      demoTokensPerSecond: 40,
+    });
+    // Valid for 2 s (no clock tolerance here): the server closes the socket mid-answer.
     let current = await tokenFor('ada', { expiresIn: 2 });
     const codes: (number | undefined)[] = [];
     const client = connect(server.url, 'ws', { token: () => current, onClose: (code) => codes.push(code) });

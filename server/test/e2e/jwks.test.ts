@@ -4,6 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connect } from '../helpers/clients.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { tokenFor } from '../helpers/tokens.ts';
 
 /** An identity provider's key set over real HTTP, port 0; returns its URL and a signer per key. */
 async function startJwks() {
@@ -55,6 +56,42 @@ describe('tokens checked against an identity provider’s JWKS', () => {
     await expect(
       connect(server.url, 'sse', { token: () => unknownKid }).listConversations.query({}),
     ).rejects.toMatchObject({
+      data: { code: 'UNAUTHORIZED', spoolCode: 'UNAUTHENTICATED' },
+    });
+  });
+
+  it('answers SERVICE_UNAVAILABLE, not UNAUTHORIZED, while the key set cannot be fetched', async () => {
+    const jwks = await startJwks();
+    const token = await jwks.rsaToken();
+    const server = await startTestServer({
+      auth: {
+        mode: 'jwt',
+        secret: undefined,
+        jwksUrl: 'http://127.0.0.1:9/jwks.json', // nothing listens on the discard port
+        issuer: 'https://issuer.test',
+        audience: 'spool',
+        clockToleranceS: 5,
+      },
+    });
+    await expect(connect(server.url, 'sse', { token: () => token }).listConversations.query({})).rejects.toMatchObject({
+      data: { code: 'SERVICE_UNAVAILABLE', spoolCode: 'AUTH_UNAVAILABLE' },
+    });
+  });
+
+  it('refuses an HS256 token, whatever its secret, when keys come from a JWKS', async () => {
+    const jwks = await startJwks();
+    const server = await startTestServer({
+      auth: {
+        mode: 'jwt',
+        secret: undefined,
+        jwksUrl: jwks.url,
+        issuer: 'spool-tests',
+        audience: 'spool',
+        clockToleranceS: 5,
+      },
+    });
+    const hs256 = await tokenFor('ada');
+    await expect(connect(server.url, 'sse', { token: () => hs256 }).listConversations.query({})).rejects.toMatchObject({
       data: { code: 'UNAUTHORIZED', spoolCode: 'UNAUTHENTICATED' },
     });
   });

@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import type { SpoolConfig } from '../../src/config.ts';
 
 export const testSecret = 'a-test-secret-of-at-least-32-characters!';
-export const testAuth: SpoolConfig['auth'] = {
+export const testAuth: Extract<SpoolConfig['auth'], { mode: 'jwt' }> = {
   mode: 'jwt',
   secret: testSecret,
   jwksUrl: undefined,
@@ -18,6 +18,8 @@ export interface TokenOptions {
   issuer?: string;
   audience?: string;
   secret?: string;
+  /** Leave the claim out (a token must carry both). */
+  without?: 'exp' | 'sub';
 }
 
 /** A signed HS256 token for `sub`, valid for the test server unless told otherwise. */
@@ -25,11 +27,11 @@ export async function tokenFor(sub: string, options: TokenOptions = {}): Promise
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({})
     .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
     .setIssuer(options.issuer ?? 'spool-tests')
     .setAudience(options.audience ?? 'spool')
-    .setIssuedAt(now)
-    .setExpirationTime(now + (options.expiresIn ?? 300));
+    .setIssuedAt(now);
+  if (options.without !== 'sub') jwt.setSubject(sub);
+  if (options.without !== 'exp') jwt.setExpirationTime(now + (options.expiresIn ?? 300));
   if (options.notBefore !== undefined) jwt.setNotBefore(now + options.notBefore);
   return jwt.sign(new TextEncoder().encode(options.secret ?? testSecret));
 }
