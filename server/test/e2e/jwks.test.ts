@@ -34,18 +34,16 @@ async function startJwks() {
   };
 }
 
+function jwksAuth(jwksUrl: string) {
+  const auth = { mode: 'jwt', secret: undefined, jwksUrl, issuer: 'https://issuer.test', audience: 'spool' } as const;
+  return { ...auth, clockToleranceS: 5 };
+}
+
 describe('tokens checked against an identity provider’s JWKS', () => {
   it('accepts RS256 and ES256 tokens signed by a published key, and refuses an unknown key id', async () => {
     const jwks = await startJwks();
     const server = await startTestServer({
-      auth: {
-        mode: 'jwt',
-        secret: undefined,
-        jwksUrl: jwks.url,
-        issuer: 'https://issuer.test',
-        audience: 'spool',
-        clockToleranceS: 5,
-      },
+      auth: jwksAuth(jwks.url),
     });
     for (const token of [await jwks.rsaToken(), await jwks.ecToken()]) {
       await expect(
@@ -64,14 +62,7 @@ describe('tokens checked against an identity provider’s JWKS', () => {
     const jwks = await startJwks();
     const token = await jwks.rsaToken();
     const server = await startTestServer({
-      auth: {
-        mode: 'jwt',
-        secret: undefined,
-        jwksUrl: 'http://127.0.0.1:9/jwks.json', // nothing listens on the discard port
-        issuer: 'https://issuer.test',
-        audience: 'spool',
-        clockToleranceS: 5,
-      },
+      auth: jwksAuth('http://127.0.0.1:9/jwks.json'), // nothing listens on the discard port
     });
     await expect(connect(server.url, 'sse', { token: () => token }).listConversations.query({})).rejects.toMatchObject({
       data: { code: 'SERVICE_UNAVAILABLE', spoolCode: 'AUTH_UNAVAILABLE' },
