@@ -9,6 +9,19 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema);
 
+/** A comma-separated list, items trimmed and empty ones dropped, each checked by `item`. */
+const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+const originOf = (url: string) => new URL(url).origin;
+
 const envSchema = z.object({
   PORT: int(0, 65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -36,19 +49,8 @@ const envSchema = z.object({
   SPOOL_MAX_CONNECTIONS_PER_USER: int(1, 1_000_000).default(50),
   /** Comma-separated browser origins allowed on WebSocket and HTTP/SSE; unset: any. */
   SPOOL_ALLOWED_ORIGINS: unsetIfEmpty(
-    z
-      .string()
-      .refine(
-        (list) => list.split(',').every((origin) => !origin.trim() || URL.canParse(origin.trim())),
-        'a comma-separated list of origins such as https://app.example',
-      )
-      .optional()
-      .transform((list) =>
-        list
-          ?.split(',')
-          .map((origin) => origin.trim())
-          .filter(Boolean),
-      ),
+    // As browsers send them: scheme, host, port; no path, no trailing slash, lower case.
+    commaList(z.url('a comma-separated list of origins such as https://app.example').transform(originOf)).optional(),
   ),
   SPOOL_WS_PING_MS: int(100, 600_000).default(30_000),
   SPOOL_WS_MAX_BUFFERED_BYTES: int(1024, 1 << 30).default(1 << 20),
@@ -58,16 +60,9 @@ const envSchema = z.object({
   /** Required with OPENAI_BASE_URL (a local server's models have local names); OpenAI's default otherwise. */
   SPOOL_MODEL: unsetIfEmpty(z.string().max(limits.maxModelChars).optional()),
   /** Comma-separated models a caller may ask for, beside SPOOL_MODEL. */
-  SPOOL_MODELS: z
-    .string()
-    .default('')
-    .transform((list) =>
-      list
-        .split(',')
-        .map((model) => model.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().max(limits.maxModelChars, `a model name is at most ${limits.maxModelChars} characters`))),
+  SPOOL_MODELS: commaList(
+    z.string().max(limits.maxModelChars, `a model name is at most ${limits.maxModelChars} characters`),
+  ).default([]),
   NODE_ENV: z.string().optional(),
   /** HS256 shared secret; or SPOOL_JWKS_URL for RS256/ES256. Neither: the development mode (one local user). */
   SPOOL_JWT_SECRET: unsetIfEmpty(z.string().min(32, 'at least 32 characters').optional()),
@@ -177,8 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
       requestsPerMinute: e.SPOOL_REQUESTS_PER_MINUTE,
       subscriptionsPerConnection: e.SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       connectionsPerUser: e.SPOOL_MAX_CONNECTIONS_PER_USER,
-      // As browsers send them: scheme, host, port; no path, no trailing slash, lower case.
-      allowedOrigins: e.SPOOL_ALLOWED_ORIGINS?.map((origin) => new URL(origin).origin),
+      allowedOrigins: e.SPOOL_ALLOWED_ORIGINS,
     },
     shutdownGraceMs: e.SPOOL_SHUTDOWN_GRACE_MS,
     wsPingMs: e.SPOOL_WS_PING_MS,

@@ -47,75 +47,87 @@ export async function sendMessage(
     streamId: uuidv7(),
   };
   const { clientMessageId } = input;
-  if (clientMessageId !== undefined) {
-    const earlier = await deps.claims.claim(ownerId, clientMessageId, ids);
-    if (earlier) return earlier;
-  }
-  let leased = false;
+  if (clientMessageId === undefined) return startAnswer(deps, { ownerId, input, model, ids });
+
+  const earlier = await deps.claims.claim(ownerId, clientMessageId, ids);
+  if (earlier) return earlier;
   try {
-    leased = await deps.userLeases.acquire(ownerId, ids.streamId);
-    if (!leased) {
-      throw new SpoolError(
-        SpoolErrorCode.tooManyStreams,
-        'too many answers are generating for you at once; wait for one to end or cancel one',
-      );
-    }
-    await deps.store.create(ids.streamId, { ownerId, leaseMs: deps.leaseMs });
-    const existingConversation = input.conversationId !== undefined;
-    const exchangeSaved = Promise.withResolvers<boolean>();
-    deps.generations.start({
-      ...ids,
-      existingConversation,
-      ownerId,
-      messageId: ids.assistantMessageId,
-      model,
-      prompt: input.content,
-      exchangeSaved: exchangeSaved.promise,
-    });
-    try {
-      await saveExchange(deps.db.em(), {
-        ...ids,
-        ownerId,
-        existingConversation,
-        content: input.content,
-        clientMessageId,
-        model,
-      });
-      exchangeSaved.resolve(true);
-    } catch (error) {
-      exchangeSaved.resolve(false);
-      deps.generations.stop(ids.streamId, 'rejected');
-      throw error;
-    }
+    await startAnswer(deps, { ownerId, input, model, ids });
   } catch (error) {
-    // Once the generation has started, it releases the lease itself when it ends.
-    if (leased && !deps.generations.has(ids.streamId)) {
-      await deps.userLeases.release(ownerId, ids.streamId).catch((releaseError: unknown) => {
-        deps.log.warn(
-          { err: releaseError, streamId: ids.streamId },
-          'could not release a user lease; it lapses by itself',
-        );
-      });
-    }
-    if (clientMessageId !== undefined) {
-      // A duplicate found by the database (the fast-path claim had lapsed): remember its ids again.
-      const settle =
-        error instanceof DuplicateClientMessageError
-          ? deps.claims.commit(ownerId, clientMessageId, error.existing)
-          : deps.claims.release(ownerId, clientMessageId, ids);
-      await settle.catch((claimError: unknown) => {
-        // The uncommitted claim lapses by itself shortly; until then a retry is told to try again.
-        deps.log.warn({ err: claimError, clientMessageId }, 'could not settle an idempotency claim');
-      });
-    }
+    // A duplicate found by the database (the fast-path claim had lapsed): remember its ids again.
+    const settle =
+      error instanceof DuplicateClientMessageError
+        ? deps.claims.commit(ownerId, clientMessageId, error.existing)
+        : deps.claims.release(ownerId, clientMessageId, ids);
+    await settle.catch((claimError: unknown) => {
+      // The uncommitted claim lapses by itself shortly; until then a retry is told to try again.
+      deps.log.warn({ err: claimError, clientMessageId }, 'could not settle an idempotency claim');
+    });
     if (error instanceof DuplicateClientMessageError) return error.existing;
     throw error;
   }
-  if (clientMessageId !== undefined) {
-    await deps.claims.commit(ownerId, clientMessageId, ids).catch((commitError: unknown) => {
-      // Saved all the same: once the uncommitted claim lapses, the database's unique index answers a repeat.
-      deps.log.warn({ err: commitError, clientMessageId }, 'could not mark an idempotency claim committed');
-    });
+  await deps.claims.commit(ownerId, clientMessageId, ids).catch((commitError: unknown) => {
+    // Saved all the same: once the uncommitted claim lapses, the database's unique index answers a repeat.
+    deps.log.warn({ err: commitError, clientMessageId }, 'could not mark an idempotency claim committed');
+  });
+  return ids;
+}
+
+interface NewAnswer {
+  ownerId: string;
+  input: SendMessageInput;
+  model: string;
+  ids: SendMessageOutput;
+}
+
+/** Takes a user lease, creates the stream, starts the generation and saves the exchange beside it. */
+async function startAnswer(deps: SendMessageDeps, answer: NewAnswer): Promise<SendMessageOutput> {
+  const { ownerId, input, model, ids } = answer;
+  if (!(await deps.userLeases.acquire(ownerId, ids.streamId))) {
+    throw new SpoolError(
+      SpoolErrorCode.tooManyStreams,
+      'too many answers are generating for you at once; wait for one to end or cancel one',
+    );
   }
+  try {
+    await deps.store.create(ids.streamId, { ownerId, leaseMs: deps.leaseMs });
+  } catch (error) {
+    // No generation will release the lease: give it back now.
+    await deps.userLeases.release(ownerId, ids.streamId).catch((releaseError: unknown) => {
+      deps.log.warn(
+        { err: releaseError, streamId: ids.streamId },
+        'could not release a user lease; it lapses by itself',
+      );
+    });
+    throw error;
+  }
+  const existingConversation = input.conversationId !== undefined;
+  const exchangeSaved = Promise.withResolvers<boolean>();
+  // From here the generation owns the lease and releases it when it ends, whatever happens.
+  deps.generations.start({
+    ...ids,
+    existingConversation,
+    ownerId,
+    messageId: ids.assistantMessageId,
+    model,
+    prompt: input.content,
+    exchangeSaved: exchangeSaved.promise,
+  });
+  const exchange = {
+    ...ids,
+    ownerId,
+    existingConversation,
+    content: input.content,
+    clientMessageId: input.clientMessageId,
+    model,
+  };
+  try {
+    await saveExchange(deps.db.em(), exchange);
+  } catch (error) {
+    exchangeSaved.resolve(false);
+    deps.generations.stop(ids.streamId, 'rejected');
+    throw error;
+  }
+  exchangeSaved.resolve(true);
   return ids;
 }

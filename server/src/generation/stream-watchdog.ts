@@ -10,9 +10,9 @@ export interface WatchdogTimes {
 
 /**
  * Aborts an upstream request that is too slow: no output within `firstTokenMs` of the start, or no
- * chunk for `idleMs` after that. Time spent in Spool (while the caller handles a chunk) does not
- * count: `hold` stops the clock, the next `sawChunk` or `resume` restarts it. Its `signal` also
- * follows the caller's (cancel, shutdown).
+ * chunk for `idleMs` after that. Time spent in Spool (between `hold` and `resume`, while the caller
+ * handles a chunk) does not count. Per chunk it only notes the time: one timer runs and, when it
+ * fires early, re-arms for what is left. Its `signal` also follows the caller's (cancel, shutdown).
  */
 export class StreamWatchdog {
   readonly #abort = new AbortController();
@@ -23,13 +23,15 @@ export class StreamWatchdog {
   #timer: NodeJS.Timeout | undefined;
   #timedOut: ProviderError | undefined;
   #outputSeen = false;
+  #lastActivity = this.#startedAt;
+  #held = false;
 
   constructor(outer: AbortSignal, times: WatchdogTimes) {
     this.#outer = outer;
     this.#times = times;
     outer.addEventListener('abort', this.#onOuterAbort, { once: true });
     if (outer.aborted) this.#onOuterAbort();
-    this.#armFirstOutput();
+    this.#arm(times.firstTokenMs);
   }
 
   /** Aborted on a timeout or when the caller's signal aborts. */
@@ -39,22 +41,28 @@ export class StreamWatchdog {
 
   /** What is left of the first-output budget, in ms (0 once output has begun or it has run out). */
   get firstOutputBudgetLeft(): number {
-    return this.#outputSeen ? 0 : Math.max(0, this.#startedAt + this.#times.firstTokenMs - Date.now());
+    return this.#outputSeen ? 0 : Math.max(0, this.#deadline() - Date.now());
   }
 
   /** A chunk arrived; `withOutput` if it carried text (or reasoning). From the first output on, the idle time counts. */
   sawChunk(withOutput: boolean): void {
-    if (withOutput) this.#outputSeen = true;
-    if (this.#outputSeen) this.#armIdle();
+    this.#lastActivity = Date.now();
+    if (withOutput && !this.#outputSeen) {
+      // From the first-output budget to the (usually shorter) idle time: the timer must not wait longer.
+      this.#outputSeen = true;
+      clearTimeout(this.#timer);
+      this.#arm(this.#times.idleMs);
+    }
   }
 
   /** Spool is busy with a chunk: the provider is not idle meanwhile. */
   hold(): void {
-    clearTimeout(this.#timer);
+    this.#held = true;
   }
 
   resume(): void {
-    this.#armIdle();
+    this.#held = false;
+    this.#lastActivity = Date.now();
   }
 
   /** The timeout behind a failure, if the watchdog caused it. */
@@ -67,17 +75,21 @@ export class StreamWatchdog {
     this.#outer.removeEventListener('abort', this.#onOuterAbort);
   }
 
-  #armFirstOutput(): void {
-    this.#arm(this.#times.firstTokenMs, `no first token within ${this.#times.firstTokenMs} ms`);
+  /** When the provider is late: the first-output budget's end, or `idleMs` after the last activity. */
+  #deadline(): number {
+    return this.#outputSeen ? this.#lastActivity + this.#times.idleMs : this.#startedAt + this.#times.firstTokenMs;
   }
 
-  #armIdle(): void {
-    this.#arm(this.#times.idleMs, `no chunk for ${this.#times.idleMs} ms`);
-  }
-
-  #arm(ms: number, message: string): void {
-    clearTimeout(this.#timer);
+  #arm(ms: number): void {
     this.#timer = setTimeout(() => {
+      const left = this.#deadline() - Date.now();
+      if (this.#held || left > 0) {
+        this.#arm(this.#held ? this.#times.idleMs : left);
+        return;
+      }
+      const message = this.#outputSeen
+        ? `no chunk for ${this.#times.idleMs} ms`
+        : `no first token within ${this.#times.firstTokenMs} ms`;
       this.#timedOut = new ProviderError(SpoolErrorCode.providerTimeout, `the model provider sent ${message}`);
       this.#abort.abort(this.#timedOut);
     }, ms);

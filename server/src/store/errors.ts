@@ -45,3 +45,12 @@ export const generatorLostEvent = {
   message: 'the process generating this stream stopped; try again',
   retryable: true,
 } as const;
+
+/** Runs a Redis command for which any failure means Redis could not answer: `StoreUnavailableError`. */
+export async function withStore<T>(command: () => Promise<T>): Promise<T> {
+  try {
+    return await command();
+  } catch (error) {
+    throw new StoreUnavailableError(error);
+  }
+}

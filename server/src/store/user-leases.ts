@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { StoreUnavailableError } from './errors.ts';
+import { withStore } from './errors.ts';
 
 /**
  * A per-user limit on concurrent generations. Each running answer holds a lease with a TTL that its
@@ -53,6 +53,9 @@ export class MemoryUserLeases implements UserLeases {
   }
 }
 
+type ScriptCommand = (key: string, ...args: (string | number)[]) => Promise<unknown>;
+type LeaseRedis = Redis & Record<'spoolLeaseAcquire' | 'spoolLeaseRefresh', ScriptCommand>;
+
 /** ZSET of stream ids scored by expiry; lapsed ones are dropped before counting, all in one script. */
 const acquireScript = `
 local time = redis.call('TIME')
@@ -74,40 +77,33 @@ return 1
 
 /** Leases shared by every instance through Redis: the limit holds across them. */
 export class RedisUserLeases implements UserLeases {
-  readonly #redis: Redis;
+  readonly #redis: LeaseRedis;
   readonly #prefix: string;
   readonly #options: UserLeaseOptions;
 
   constructor(redis: Redis, prefix: string, options: UserLeaseOptions) {
-    this.#redis = redis;
+    // Defined once on the connection, then sent by hash rather than as text per call.
+    redis.defineCommand('spoolLeaseAcquire', { numberOfKeys: 1, lua: acquireScript });
+    redis.defineCommand('spoolLeaseRefresh', { numberOfKeys: 1, lua: refreshScript });
+    this.#redis = redis as LeaseRedis;
     this.#prefix = prefix;
     this.#options = options;
   }
 
   async acquire(userId: string, streamId: string): Promise<boolean> {
     const { limit, ttlMs } = this.#options;
-    return (
-      (await this.#call(() => this.#redis.eval(acquireScript, 1, this.#key(userId), streamId, limit, ttlMs))) === 1
-    );
+    return (await withStore(() => this.#redis.spoolLeaseAcquire(this.#key(userId), streamId, limit, ttlMs))) === 1;
   }
 
   async refresh(userId: string, streamId: string): Promise<void> {
-    await this.#call(() => this.#redis.eval(refreshScript, 1, this.#key(userId), streamId, this.#options.ttlMs));
+    await withStore(() => this.#redis.spoolLeaseRefresh(this.#key(userId), streamId, this.#options.ttlMs));
   }
 
   async release(userId: string, streamId: string): Promise<void> {
-    await this.#call(() => this.#redis.zrem(this.#key(userId), streamId));
+    await withStore(() => this.#redis.zrem(this.#key(userId), streamId));
   }
 
   #key(userId: string): string {
     return `${this.#prefix}:user-leases:${JSON.stringify(userId)}`;
-  }
-
-  async #call<T>(command: () => Promise<T>): Promise<T> {
-    try {
-      return await command();
-    } catch (error) {
-      throw new StoreUnavailableError(error);
-    }
   }
 }
