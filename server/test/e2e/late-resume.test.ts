@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { connect, type Transport, watch } from '../helpers/clients.ts';
-import { openRedisStore, uniquePrefix } from '../helpers/redis.ts';
+import { connect, lastSaved, type Transport, watch } from '../helpers/clients.ts';
+import { openRedisStore, streamKeys, uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 
 describe.each<Transport>(['ws', 'sse'])('a resume after the log has expired (%s)', (transport) => {
@@ -16,7 +16,8 @@ describe.each<Transport>(['ws', 'sse'])('a resume after the log has expired (%s)
 
     const redis = await openRedisStore(prefix);
     onTestFinished(() => redis.close());
-    expect(await redis.redis.del(`${prefix}:{${sent.streamId}}:log`, `${prefix}:{${sent.streamId}}:meta`)).toBe(2);
+    const keys = streamKeys(prefix, sent.streamId);
+    expect(await redis.redis.del(keys.log, keys.meta)).toBe(2);
     expect(await server.services.store.meta(sent.streamId)).toBeNull();
 
     expect(await watch(client, { streamId: sent.streamId })).toEqual(live);
@@ -67,11 +68,12 @@ describe('an answer whose log vanished before it was saved', () => {
     // As if Redis restarted without persistence mid-answer: the generator finds its log gone and stops.
     const redis = await openRedisStore(prefix);
     onTestFinished(() => redis.close());
-    await redis.redis.del(`${prefix}:{${sent.streamId}}:log`, `${prefix}:{${sent.streamId}}:meta`);
+    const keys = streamKeys(prefix, sent.streamId);
+    await redis.redis.del(keys.log, keys.meta);
     await vi.waitFor(() => expect(server.services.generations.size).toBe(0));
 
     expect(await server.services.recovery.runNow()).toBe(1);
-    const [answer] = (await client.listMessages.query({ conversationId: sent.conversationId, limit: 1 })).items;
+    const answer = await lastSaved(client, sent.conversationId);
     expect(answer).toMatchObject({ status: 'failed', errorCode: 'STREAM_LOST' });
     expect(await watch(client, { streamId: sent.streamId })).toEqual([
       expect.objectContaining({ type: 'error', index: 0, code: 'STREAM_LOST' }),

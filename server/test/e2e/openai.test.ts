@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { OpenAIProviderOptions } from '../../src/generation/openai-provider.ts';
-import { connect, type TestClient, type Transport, textOf, watch } from '../helpers/clients.ts';
+import { connect, lastSaved, type Transport, textOf, watch } from '../helpers/clients.ts';
 import { type FakeOpenAI, type Reply, startFakeOpenAI } from '../helpers/fake-openai.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
@@ -16,11 +16,6 @@ function openaiOptions(fake: FakeOpenAI, overrides: Partial<OpenAIProviderOption
     idleMs: 2_000,
     ...overrides,
   };
-}
-
-async function lastSaved(client: TestClient, conversationId: string) {
-  const [answer] = (await client.listMessages.query({ conversationId, limit: 1 })).items;
-  return answer;
 }
 
 describe.each<Transport>(['ws', 'sse'])('answers from an OpenAI-compatible server (%s)', (transport) => {
@@ -162,50 +157,54 @@ describe('an answer from a server that sends usage without choices', () => {
 });
 
 describe('retries', () => {
-  it('retries a failure before the first token', async () => {
-    const fake = await startFakeOpenAI();
-    fake.reply({ status: 503 });
-    const server = await startTestServer({ openai: openaiOptions(fake, { maxRetries: 2 }) });
-    const client = connect(server.url, 'ws');
-    const sent = await client.sendMessage.mutate({ content: 'retry me' });
-    const events = await watch(client, { streamId: sent.streamId });
-    expect(events.at(-1)).toMatchObject({ type: 'done' });
-    expect(textOf(events)).toBe('Hello from the fake model.');
-    expect(fake.requests).toHaveLength(2);
-  });
+  const cases: [string, Reply[], Partial<OpenAIProviderOptions>, Record<string, unknown>, string | null, number][] = [
+    [
+      'retries a failure before the first token',
+      [{ status: 503 }],
+      {},
+      { type: 'done' },
+      'Hello from the fake model.',
+      2,
+    ],
+    [
+      'gives up with the upstream answer, not a timeout, when a retry would not fit the first-token budget',
+      [
+        { status: 429, headers: { 'retry-after': '1' } },
+        { status: 429, headers: { 'retry-after': '1' } },
+      ],
+      { firstTokenMs: 1_500 },
+      { type: 'error', code: 'PROVIDER_RATE_LIMITED', retryAfterMs: 1_000 },
+      null,
+      2,
+    ],
+    [
+      'reports the last upstream failure once its retries are spent',
+      [{ status: 500 }, { status: 500 }, { status: 500 }],
+      {},
+      { type: 'error', code: 'PROVIDER_ERROR', retryable: true },
+      null,
+      3,
+    ],
+    [
+      'never retries once tokens have gone out: no duplicated text',
+      [{ cutAfterTokens: 2 }],
+      {},
+      { type: 'error', code: 'PROVIDER_CONNECTION_LOST' },
+      'Hello from',
+      1,
+    ],
+  ];
 
-  it('gives up with the upstream answer, not a timeout, when a retry would not fit the first-token budget', async () => {
+  it.each(cases)('%s', async (_name, replies, overrides, last, text, requests) => {
     const fake = await startFakeOpenAI();
-    fake.reply({ status: 429, headers: { 'retry-after': '1' } }, { status: 429, headers: { 'retry-after': '1' } });
-    const server = await startTestServer({ openai: openaiOptions(fake, { maxRetries: 2, firstTokenMs: 1_500 }) });
+    fake.reply(...replies);
+    const server = await startTestServer({ openai: openaiOptions(fake, { maxRetries: 2, ...overrides }) });
     const client = connect(server.url, 'ws');
-    const sent = await client.sendMessage.mutate({ content: 'slow down' });
+    const sent = await client.sendMessage.mutate({ content: 'retry or not' });
     const events = await watch(client, { streamId: sent.streamId });
-    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'PROVIDER_RATE_LIMITED', retryAfterMs: 1_000 });
-    expect(fake.requests).toHaveLength(2);
-  });
-
-  it('reports the last upstream failure once its retries are spent', async () => {
-    const fake = await startFakeOpenAI();
-    fake.reply({ status: 500 }, { status: 500 }, { status: 500 });
-    const server = await startTestServer({ openai: openaiOptions(fake, { maxRetries: 2 }) });
-    const client = connect(server.url, 'ws');
-    const sent = await client.sendMessage.mutate({ content: 'always failing' });
-    const events = await watch(client, { streamId: sent.streamId });
-    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'PROVIDER_ERROR', retryable: true });
-    expect(fake.requests).toHaveLength(3);
-  });
-
-  it('never retries once tokens have gone out: no duplicated text', async () => {
-    const fake = await startFakeOpenAI();
-    fake.reply({ cutAfterTokens: 2 });
-    const server = await startTestServer({ openai: openaiOptions(fake, { maxRetries: 2 }) });
-    const client = connect(server.url, 'ws');
-    const sent = await client.sendMessage.mutate({ content: 'no second try' });
-    const events = await watch(client, { streamId: sent.streamId });
-    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'PROVIDER_CONNECTION_LOST' });
-    expect(textOf(events)).toBe('Hello from');
-    expect(fake.requests).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject(last);
+    if (text !== null) expect(textOf(events)).toBe(text);
+    expect(fake.requests).toHaveLength(requests);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { connect, range, textOf, watch } from '../helpers/clients.ts';
+import { connect, lastSaved, range, textOf, watch } from '../helpers/clients.ts';
 import { testDatabaseUrl } from '../helpers/database.ts';
-import { openRedisStore, uniquePrefix } from '../helpers/redis.ts';
+import { openRedisStore, streamKeys, uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
@@ -11,10 +11,6 @@ async function proxiedDatabase() {
   const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
   url.port = String(proxy.port);
   return { proxy, url: url.toString() };
-}
-
-function metaKey(prefix: string, streamId: string): string {
-  return `${prefix}:{${streamId}}:meta`;
 }
 
 describe('PostgreSQL cut off mid-answer', () => {
@@ -52,7 +48,9 @@ describe('PostgreSQL cut off mid-answer', () => {
     // saved, so the stream does not end.
     const redis = await openRedisStore(prefix);
     onTestFinished(() => redis.close());
-    await vi.waitFor(async () => expect(await redis.redis.hexists(metaKey(prefix, sent.streamId), 'final')).toBe(1));
+    await vi.waitFor(async () =>
+      expect(await redis.redis.hexists(streamKeys(prefix, sent.streamId).meta, 'final')).toBe(1),
+    );
     expect((await server.services.store.meta(sent.streamId))?.status).toBe('running');
 
     proxy.restore();
@@ -83,12 +81,14 @@ describe('PostgreSQL cut off mid-answer', () => {
     proxy.cut();
     const redis = await openRedisStore(prefix);
     onTestFinished(() => redis.close());
-    await vi.waitFor(async () => expect(await redis.redis.hexists(metaKey(prefix, sent.streamId), 'final')).toBe(1));
+    await vi.waitFor(async () =>
+      expect(await redis.redis.hexists(streamKeys(prefix, sent.streamId).meta, 'final')).toBe(1),
+    );
     const seen = await watch(client, { streamId: sent.streamId }, { leaveAfterIndex: 10 });
     const streamed = textOf(seen);
     await first.close();
     // Stopped without its terminal event: that waits for the answer to be saved.
-    expect(await redis.redis.llen(`${prefix}:{${sent.streamId}}:log`)).toBe(11);
+    expect(await redis.redis.llen(streamKeys(prefix, sent.streamId).log)).toBe(11);
 
     proxy.restore();
     const second = await startTestServer(options);
@@ -96,7 +96,7 @@ describe('PostgreSQL cut off mid-answer', () => {
     const rest = await watch(watcher, { streamId: sent.streamId, lastEventId: '10' });
     expect(rest).toEqual([expect.objectContaining({ type: 'done', index: 11, finishReason: 'stop' })]);
     expect(seen.map((event) => event.index)).toEqual(range(0, 10));
-    const [answer] = (await watcher.listMessages.query({ conversationId: sent.conversationId, limit: 1 })).items;
+    const answer = await lastSaved(watcher, sent.conversationId);
     expect(answer).toMatchObject({ status: 'complete', finishReason: 'stop', content: streamed });
   });
 });

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it, vi } from 'vitest';
 import { saveExchange } from '../../src/db/exchanges.ts';
-import { connect, watch } from '../helpers/clients.ts';
+import { connect, lastSaved, watch } from '../helpers/clients.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -29,7 +29,7 @@ describe('an answer whose generator died mid-answer', () => {
     await vi.waitFor(async () => expect(await server.services.recovery.runNow()).toBe(1), { timeout: 5_000 });
 
     const client = connect(server.url, 'ws');
-    const [answer] = (await client.listMessages.query({ conversationId, limit: 1 })).items;
+    const answer = await lastSaved(client, conversationId);
     expect(answer).toMatchObject({ status: 'failed', errorCode: 'GENERATOR_LOST', content: 'half an answer' });
     const events = await watch(client, { streamId, fromIndex: 1 });
     expect(events.map((event) => event.type)).toEqual(['token', 'token', 'error']);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DemoProvider } from '../../src/generation/demo-provider.ts';
 import type { ChatMessage, GenerationRequest } from '../../src/generation/provider.ts';
-import { connect, textOf, watch } from '../helpers/clients.ts';
+import { connect, lastSaved, textOf, watch } from '../helpers/clients.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -53,7 +53,7 @@ describe('answers saved in PostgreSQL', () => {
       },
     );
     expect(events.at(-1)).toMatchObject({ type: 'done', finishReason: 'cancelled' });
-    const [answer] = (await client.listMessages.query({ conversationId: sent.conversationId, limit: 1 })).items;
+    const answer = await lastSaved(client, sent.conversationId);
     expect(answer).toMatchObject({ status: 'cancelled', finishReason: 'cancelled', content: textOf(events) });
     expect(answer?.content.length).toBeGreaterThan(0);
   });
@@ -136,7 +136,7 @@ describe('answers saved in PostgreSQL', () => {
     const client = connect(server.url, 'ws');
     const sent = await client.sendMessage.mutate({ content: 'say something odd' });
     expect((await watch(client, { streamId: sent.streamId })).at(-1)?.type).toBe('done');
-    const [answer] = (await client.listMessages.query({ conversationId: sent.conversationId, limit: 1 })).items;
+    const answer = await lastSaved(client, sent.conversationId);
     expect(answer).toMatchObject({ status: 'complete', content: 'nul\uFFFDhere' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { demoTokens } from '../../src/generation/demo-provider.ts';
-import { connect, range, watch } from '../helpers/clients.ts';
+import { connect, range, textOf, watch } from '../helpers/clients.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -29,7 +29,7 @@ describe.each([
     });
     expect(overWs.filter((event) => event.type === 'done' || event.type === 'error')).toHaveLength(1);
     expect(overWs.at(-1)).toMatchObject({ type: 'done', finishReason: 'stop' });
-    const text = overWs.flatMap((event) => (event.type === 'token' ? [event.text] : [])).join('');
+    const text = textOf(overWs);
     expect(text).toBe(demoTokens('hello over both', 30).join(''));
   });
 

@@ -78,6 +78,12 @@ export function textOf(events: StreamEvent[]): string {
   return events.map((event) => (event.type === 'token' ? event.text : '')).join('');
 }
 
+/** The newest saved message of a conversation (the answer, once one is saved). */
+export async function lastSaved(client: TestClient, conversationId: string) {
+  const [newest] = (await client.listMessages.query({ conversationId, limit: 1 })).items;
+  return newest;
+}
+
 /** Indexes `from..to` inclusive. */
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -23,7 +23,7 @@ export function testDatabaseUrl(): Promise<string> {
 }
 
 /** A fresh migrated database, for a test that needs one to itself. */
-export async function newMigratedDatabase(): Promise<string> {
+async function newMigratedDatabase(): Promise<string> {
   const name = newDatabaseName();
   await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${inject('databaseTemplate')}"`);
   return databaseUrl(name);

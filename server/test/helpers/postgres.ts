@@ -1,6 +1,6 @@
 import pg from 'pg';
 
-export const testPostgresUrl = process.env.SPOOL_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const testPostgresUrl = process.env.SPOOL_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /** The URL of `database` on the test PostgreSQL server. */
 export function databaseUrl(database: string): string {

@@ -16,8 +16,6 @@ export interface TestServerOptions {
   /** Default: this test file's own migrated PostgreSQL database. */
   database?: Partial<SpoolConfig['database']>;
   finalRetryMaxMs?: number;
-  /** Default: long enough that only `services.recovery.runNow()` runs a pass after the one at start. */
-  recoveryIntervalMs?: number;
   onQuery?: StartOptions['onQuery'];
   /** Default: the demo model. */
   provider?: StartOptions['provider'];
@@ -44,7 +42,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     shutdownGraceMs: 0,
     database: { url: await testDatabaseUrl(), dataDir: 'memory://', migrate: false, ...options.database },
     finalRetryMaxMs: options.finalRetryMaxMs ?? 200,
-    recoveryIntervalMs: options.recoveryIntervalMs ?? 3_600_000,
+    // Long enough that only `services.recovery.runNow()` runs a pass after the one at start.
+    recoveryIntervalMs: 3_600_000,
     openai: options.openai,
     auth: options.auth ?? base.auth,
     maxStreamsPerUser: options.maxStreamsPerUser ?? base.maxStreamsPerUser,

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import type { SpoolConfig } from '../../src/config.ts';
 
-export const testSecret = 'a-test-secret-of-at-least-32-characters!';
+const testSecret = 'a-test-secret-of-at-least-32-characters!';
 export const testAuth: Extract<SpoolConfig['auth'], { mode: 'jwt' }> = {
   mode: 'jwt',
   secret: testSecret,

@@ -29,8 +29,6 @@ export interface Reply {
   endAfterTokens?: number;
   /** Send the usage in a chunk without a `choices` field (some compatible servers do). */
   usageWithoutChoices?: boolean;
-  /** Send nothing at all and never answer. */
-  silent?: boolean;
 }
 
 export interface ChatRequestBody {
@@ -98,7 +96,6 @@ async function handle(request: IncomingMessage, response: ServerResponse, reply:
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatRequestBody;
   requests.push(body);
-  if (reply.silent) return; // never answers; the client gives up
   if (reply.status !== undefined && reply.status !== 200) {
     response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
     response.end(
