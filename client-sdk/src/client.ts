@@ -1,50 +1,112 @@
 import type { AppRouter } from '@spool/server';
-import { type SendMessageInput, type SendMessageOutput, type StreamEvent, streamEventSchema } from '@spool/shared';
+import type { SendMessageInput, SendMessageOutput, StreamEvent } from '@spool/shared';
 import { createTRPCClient } from '@trpc/client';
-import { type TokenSource, type Transport, transportLinks } from './transports.ts';
+import { type ChatOptions, type ChatReply, startChat } from './chat.ts';
+import { SpoolError, toSpoolError } from './errors.ts';
+import { defaultRetryPolicy, type RetryPolicy } from './retry.ts';
+import { resumableStream, type StreamOptions } from './stream.ts';
+import { type ActiveTransport, openConnection, type TokenSource, type Transport } from './transports.ts';
+import { type WatchHandlers, watchStream } from './watch.ts';
 
 export interface SpoolClientOptions {
   /** The server's tRPC URL, e.g. `http://127.0.0.1:3000/trpc`. */
   url: string;
-  /** Default 'ws'. */
+  /** Default 'auto': WebSocket, or SSE when a WebSocket cannot be opened. */
   transport?: Transport;
-  /** For a server with authentication: the user's JWT, asked for at every (re)connection. */
-  token?: TokenSource;
+  /** For a server with authentication: the user's JWT. */
+  token?: string;
+  /** Or a function that returns one, asked at every (re)connection so that a refreshed token is used. */
+  getToken?: TokenSource;
+  /** How dropped streams are retried; default 8 attempts, 250 ms doubling up to 5 s. */
+  retry?: Partial<RetryPolicy>;
+  /** How long 'auto' waits for a WebSocket to open before it takes SSE; default 3 s. */
+  probeTimeoutMs?: number;
+  /** How long a call (sendMessage, cancel) may wait for an answer, reconnecting included; default 15 s. */
+  requestTimeoutMs?: number;
 }
 
-export interface StreamOptions {
-  /** First index to deliver; default 0. */
-  fromIndex?: number;
-  signal?: AbortSignal;
-}
-
-/** Spool's client: send a message, stream its typed events, cancel. */
+/**
+ * Spool's client: send a message, stream its typed events (resuming by itself after a dropped
+ * connection), cancel. Works in Node (24+) and browsers.
+ *
+ * @example
+ * const spool = createSpoolClient({ url: 'http://127.0.0.1:3000/trpc' });
+ * const reply = spool.chat('Why is the sky blue?');
+ * for await (const text of reply) process.stdout.write(text);
+ */
 export function createSpoolClient(options: SpoolClientOptions) {
-  const transport = options.transport ?? 'ws';
-  const { links, close } = transportLinks(options.url, transport, options.token);
-  const trpc = createTRPCClient<AppRouter>({ links });
-
-  return {
-    transport,
-    trpc,
-    sendMessage(input: SendMessageInput): Promise<SendMessageOutput> {
-      return trpc.sendMessage.mutate(input);
-    },
-    /** Every event from `fromIndex`, validated, ending after the terminal event. */
-    async *stream(streamId: string, streamOptions: StreamOptions = {}): AsyncGenerator<StreamEvent, void> {
-      const { fromIndex, signal } = streamOptions;
-      const events = trpc.stream.subscribe({ streamId, fromIndex }, { signal });
-      for await (const tracked of events) {
-        const event = streamEventSchema.parse(tracked.data);
-        yield event;
-        if (event.type === 'done' || event.type === 'error') return;
-      }
-    },
-    cancel(streamId: string) {
-      return trpc.cancelStream.mutate({ streamId });
-    },
-    close,
+  const { token, getToken } = options;
+  const retry = { ...defaultRetryPolicy, ...options.retry };
+  const connection = openConnection({
+    url: options.url,
+    transport: options.transport ?? 'auto',
+    token: getToken ?? (token === undefined ? undefined : () => token),
+    retry,
+    probeTimeoutMs: options.probeTimeoutMs ?? 3_000,
+  });
+  const trpc = createTRPCClient<AppRouter>({ links: connection.links });
+  const requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+  /** A call, bounded in time (a WebSocket would otherwise wait for a server that never returns), its failure a SpoolError. */
+  const call = async <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const signal = AbortSignal.timeout(requestTimeoutMs);
+    try {
+      return await run(signal);
+    } catch (error) {
+      if (!signal.aborted) throw toSpoolError(error);
+      throw new SpoolError('CONNECTION_LOST', `no answer from Spool within ${requestTimeoutMs} ms`, {
+        retryable: true,
+        cause: error,
+      });
+    }
   };
+  const streamDeps = {
+    trpc,
+    activeTransport: connection.activeTransport,
+    retry,
+    refreshesToken: getToken !== undefined,
+  };
+
+  const client = {
+    /** The raw tRPC client, for the procedures this one does not wrap (history, say). */
+    trpc,
+    /** The transport in use ('ws' or 'sse'); with 'auto', it is chosen at the first call. */
+    activeTransport(): Promise<ActiveTransport> {
+      return connection.activeTransport();
+    },
+    /** Starts an answer and returns its ids at once; the answer streams through `stream()`. */
+    sendMessage(input: SendMessageInput): Promise<SendMessageOutput> {
+      return call((signal) => trpc.sendMessage.mutate(input, { signal }));
+    },
+    /**
+     * Every event of a stream from `fromIndex`, typed and in order, each once, ending after the
+     * terminal event (`done`, or `error` when the answer failed). A dropped connection is resumed
+     * from the next index by itself; a failure it cannot mend is thrown as a `SpoolError`.
+     */
+    stream(streamId: string, streamOptions: StreamOptions = {}): AsyncGenerator<StreamEvent, void> {
+      return resumableStream(streamDeps, streamId, streamOptions);
+    },
+    /** The callbacks form of `stream()`; returns the function that stops watching. */
+    watch(streamId: string, handlers: WatchHandlers): () => void {
+      return watchStream((streamOptions) => client.stream(streamId, streamOptions), handlers);
+    },
+    /** Sends `content` and streams its answer: iterate for text deltas, await `result` for the whole. */
+    chat(content: string, chatOptions: ChatOptions = {}): ChatReply {
+      return startChat(client, content, chatOptions);
+    },
+    /** Stops a generating answer, for every watcher; it ends with `done` (finishReason 'cancelled'). */
+    async cancel(streamId: string): Promise<void> {
+      await call((signal) => trpc.cancelStream.mutate({ streamId }, { signal }));
+    },
+    /** Closes the live connections as a network failure would; streams resume over new ones. For demos and tests. */
+    dropConnection(): void {
+      connection.drop();
+    },
+    /** Closes the WebSocket; streams still open fail. */
+    close(): Promise<void> {
+      return connection.close();
+    },
+  };
+  return client;
 }
 
 export type SpoolClient = ReturnType<typeof createSpoolClient>;

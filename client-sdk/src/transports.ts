@@ -1,40 +1,103 @@
 import type { AppRouter } from '@spool/server';
 import { createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCLink, wsLink } from '@trpc/client';
-import { EventSource } from 'eventsource';
+import { observable, type Unsubscribable } from '@trpc/server/observable';
+import { EventSource as EventSourcePolyfill } from 'eventsource';
+import { type RetryPolicy, retryDelayMs } from './retry.ts';
+import { trackEventSources } from './tracked-event-source.ts';
+import { probeWebSocket } from './websocket-probe.ts';
 
-export type Transport = 'ws' | 'sse';
-
-export interface TransportLinks {
-  links: TRPCLink<AppRouter>[];
-  close(): Promise<void>;
-}
+/** 'auto': WebSocket, or SSE when a WebSocket cannot be opened (a proxy that refuses the upgrade, say). */
+export type Transport = 'ws' | 'sse' | 'auto';
+export type ActiveTransport = 'ws' | 'sse';
 
 /** A bearer token, asked for at every (re)connection so that a refreshed one is picked up. */
 export type TokenSource = () => string | Promise<string>;
 
+export interface ConnectionOptions {
+  /** The server's tRPC URL over HTTP(S); the WebSocket URL is the same with ws(s). */
+  url: string;
+  transport: Transport;
+  token: TokenSource | undefined;
+  retry: RetryPolicy;
+  /** How long 'auto' waits for a WebSocket to open before it takes SSE. */
+  probeTimeoutMs: number;
+}
+
+export interface Connection {
+  links: TRPCLink<AppRouter>[];
+  /** The transport in use, choosing it first when 'auto' has not yet. */
+  activeTransport(): Promise<ActiveTransport>;
+  /** Closes the live connections as a network failure would: streams resume over new ones. */
+  drop(): void;
+  close(): Promise<void>;
+}
+
 /**
- * The tRPC links of a transport. 'ws': everything over one WebSocket, reconnecting by itself.
- * 'sse': subscriptions over Server-Sent Events, the rest over batched HTTP. With `token`: in
- * `connectionParams` on WS and SSE (SSE puts it in the URL: keep those tokens short-lived), as
- * `Authorization: Bearer` on HTTP.
+ * The tRPC links for a transport. 'ws': everything over one WebSocket, opened at the first call and
+ * reopened with the retry policy's backoff. 'sse': subscriptions over Server-Sent Events (the native
+ * EventSource in browsers, the `eventsource` package in Node), the rest over batched HTTP. A token
+ * travels in `connectionParams` on WS and SSE (SSE puts it in the URL: keep those tokens
+ * short-lived) and as `Authorization: Bearer` on HTTP.
  */
-export function transportLinks(url: string, transport: Transport, token?: TokenSource): TransportLinks {
-  const connectionParams = token ? async () => ({ token: await token() }) : undefined;
-  if (transport === 'ws') {
-    const client = createWSClient({ url: url.replace(/^http/, 'ws'), connectionParams });
-    return { links: [wsLink<AppRouter>({ client })], close: () => client.close() };
-  }
+export function openConnection(options: ConnectionOptions): Connection {
+  const connectionParams = options.token ? async () => ({ token: await (options.token as TokenSource)() }) : undefined;
+  const ws = createWSClient({
+    url: options.url.replace(/^http/, 'ws'),
+    connectionParams,
+    lazy: { enabled: true, closeMs: 30_000 },
+    retryDelayMs: (attempt) => retryDelayMs(options.retry, attempt),
+  });
+  const eventSources = trackEventSources(globalThis.EventSource ?? EventSourcePolyfill);
+  const sse = splitLink<AppRouter>({
+    condition: (op) => op.type === 'subscription',
+    true: httpSubscriptionLink<AppRouter, typeof EventSource>({
+      url: options.url,
+      EventSource: eventSources.EventSource,
+      connectionParams,
+    }),
+    false: httpBatchLink({
+      url: options.url,
+      headers: async () => (options.token ? { authorization: `Bearer ${await options.token()}` } : {}),
+    }),
+  });
+
+  let choice: Promise<ActiveTransport> | undefined;
+  const activeTransport = () => {
+    if (options.transport !== 'auto') return Promise.resolve(options.transport);
+    choice ??= probeWebSocket(options.url, options.probeTimeoutMs).then((opened) => (opened ? 'ws' : 'sse'));
+    return choice;
+  };
+
   return {
-    links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        true: httpSubscriptionLink<AppRouter, typeof EventSource>({ url, EventSource, connectionParams }),
-        false: httpBatchLink({
-          url,
-          headers: async () => (token ? { authorization: `Bearer ${await token()}` } : {}),
-        }),
-      }),
-    ],
-    close: async () => {},
+    links: [chosenLink(activeTransport, wsLink<AppRouter>({ client: ws }), sse)],
+    activeTransport,
+    drop() {
+      ws.connection?.ws.close();
+      eventSources.failAll();
+    },
+    close: () => ws.close(),
+  };
+}
+
+/** Sends each operation over whichever transport `choose` settles on (at once, once it has chosen). */
+function chosenLink(
+  choose: () => Promise<ActiveTransport>,
+  ws: TRPCLink<AppRouter>,
+  sse: TRPCLink<AppRouter>,
+): TRPCLink<AppRouter> {
+  return (runtime) => {
+    const chains = { ws: ws(runtime), sse: sse(runtime) };
+    return ({ op, next }) =>
+      observable((observer) => {
+        let inner: Unsubscribable | undefined;
+        let stopped = false;
+        void choose().then((transport) => {
+          if (!stopped) inner = chains[transport]({ op, next }).subscribe(observer);
+        });
+        return () => {
+          stopped = true;
+          inner?.unsubscribe();
+        };
+      });
   };
 }

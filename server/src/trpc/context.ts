@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { SpoolErrorCode } from '@spool/shared';
+import { SpoolErrorCode, webSocketCloseCodes } from '@spool/shared';
 import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
 import type { Authenticator, Identity } from '../auth/authenticator.ts';
@@ -8,12 +8,6 @@ import type { ConnectionCounts } from '../limits/connection-counts.ts';
 import { socketBackpressure } from '../transports/backpressure.ts';
 import type { SpoolContext } from './init.ts';
 
-/** WebSocket close code for "authenticate again": a bad token, or one that has just expired. */
-export const unauthenticatedCloseCode = 4401;
-/** WebSocket close code for "too many connections for this user". */
-export const tooManyConnectionsCloseCode = 4429;
-/** WebSocket close code (standard) for "the server cannot check tokens right now": reconnect later. */
-const tryAgainLaterCloseCode = 1013;
 /** Node's timers overflow past this (about 24.8 days): a longer wait is taken in steps. */
 const maxTimerMs = 2 ** 31 - 1;
 
@@ -42,14 +36,14 @@ export function createWsContext(auth: Authenticator, maxBufferedBytes: number, c
       identity = await identify(auth, req, info);
     } catch (error) {
       const unavailable = error instanceof TRPCError && error.code === 'SERVICE_UNAVAILABLE';
-      if (unavailable) res.close(tryAgainLaterCloseCode, 'authentication is unavailable; try again later');
-      else res.close(unauthenticatedCloseCode, 'unauthenticated: a valid token is required');
+      if (unavailable) res.close(webSocketCloseCodes.tryAgainLater, 'authentication is unavailable; try again later');
+      else res.close(webSocketCloseCodes.unauthenticated, 'unauthenticated: a valid token is required');
       throw error;
     }
     // Closed while the token was checked: its 'close' has fired already, so nothing would give a slot back.
     if (res.readyState !== res.OPEN) throw new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'closed' });
     if (!connections.tryOpen(identity.userId)) {
-      res.close(tooManyConnectionsCloseCode, 'too many connections for this user');
+      res.close(webSocketCloseCodes.tooManyConnections, 'too many connections for this user');
       throw toTRPCError(new SpoolError(SpoolErrorCode.tooManyConnections, 'too many connections for this user'));
     }
     res.once('close', () => connections.close(identity.userId));
@@ -80,7 +74,7 @@ function closeAtExpiry(socket: WebSocket, expiresAt: number): void {
       () =>
         waitMs > maxTimerMs
           ? arm()
-          : socket.close(unauthenticatedCloseCode, 'token expired: reconnect with a fresh one'),
+          : socket.close(webSocketCloseCodes.unauthenticated, 'token expired: reconnect with a fresh one'),
       Math.min(Math.max(0, waitMs), maxTimerMs),
     );
     timer.unref();

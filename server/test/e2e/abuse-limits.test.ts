@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { webSocketCloseCodes } from '@spool/shared';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { tooManyConnectionsCloseCode } from '../../src/trpc/context.ts';
 import { connect, watch } from '../helpers/clients.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { testAuth, tokenFor } from '../helpers/tokens.ts';
@@ -50,7 +50,7 @@ describe('abuse limits', () => {
     const codes: (number | undefined)[] = [];
     const third = connect(server.url, 'ws', { token: () => busy, onClose: (code) => codes.push(code) });
     const refused = third.listConversations.query({}).catch((error: unknown) => error);
-    await vi.waitFor(() => expect(codes).toContain(tooManyConnectionsCloseCode));
+    await vi.waitFor(() => expect(codes).toContain(webSocketCloseCodes.tooManyConnections));
     expect(await refused).toBeInstanceOf(Error);
 
     // Both places taken by WebSockets: an SSE stream is one connection too many.

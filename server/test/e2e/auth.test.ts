@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { webSocketCloseCodes } from '@spool/shared';
 import { describe, expect, it, vi } from 'vitest';
-import { unauthenticatedCloseCode } from '../../src/trpc/context.ts';
 import { connect, range, type Transport, watch } from '../helpers/clients.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
@@ -37,7 +37,7 @@ describe('a request without a valid token', () => {
     const codes: (number | undefined)[] = [];
     const client = connect(server.url, 'ws', { token: () => token, onClose: (code) => codes.push(code) });
     const sending = client.sendMessage.mutate({ content: 'let me in' }).catch((error: unknown) => error);
-    await vi.waitFor(() => expect(codes).toContain(unauthenticatedCloseCode));
+    await vi.waitFor(() => expect(codes).toContain(webSocketCloseCodes.unauthenticated));
     expect(await sending).toBeInstanceOf(Error);
     expect(server.services.generations.size).toBe(0);
   });
@@ -84,7 +84,7 @@ describe('a WebSocket whose token expires', () => {
     const sent = await client.sendMessage.mutate({ content: 'a long answer' });
     current = await tokenFor('ada');
     const events = await watch(client, { streamId: sent.streamId });
-    expect(codes).toContain(unauthenticatedCloseCode);
+    expect(codes).toContain(webSocketCloseCodes.unauthenticated);
     expect(events.map((event) => event.index)).toEqual(range(0, 101));
   });
 });

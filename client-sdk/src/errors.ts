@@ -1,0 +1,84 @@
+import {
+  isRetryableErrorCode,
+  type SpoolErrorCode,
+  type StreamEvent,
+  spoolCodeOfCloseCode,
+  spoolErrorCodeSchema,
+} from '@spool/shared';
+
+/** Codes only the client gives; the server never sends them. */
+export const SpoolClientErrorCode = {
+  /** The connection dropped and could not be restored within the retry policy's attempts. */
+  connectionLost: 'CONNECTION_LOST',
+} as const;
+
+export type SpoolClientErrorCode = SpoolErrorCode | (typeof SpoolClientErrorCode)[keyof typeof SpoolClientErrorCode];
+
+export type ErrorEvent = Extract<StreamEvent, { type: 'error' }>;
+
+export interface SpoolErrorOptions {
+  retryable: boolean;
+  retryAfterMs?: number | undefined;
+  cause?: unknown;
+}
+
+/** Every failure the SDK reports: a code to branch on, and whether trying again can succeed. */
+export class SpoolError extends Error {
+  override readonly name = 'SpoolError';
+  readonly code: SpoolClientErrorCode;
+  readonly retryable: boolean;
+  /** With PROVIDER_RATE_LIMITED: how long the provider asked to wait, when it said. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: SpoolClientErrorCode, message: string, options: SpoolErrorOptions) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+
+  /** The answer itself failed: its terminal `error` event. */
+  static fromEvent(event: ErrorEvent): SpoolError {
+    return new SpoolError(event.code, event.message, {
+      retryable: event.retryable,
+      retryAfterMs: event.retryAfterMs,
+      cause: event,
+    });
+  }
+}
+
+/**
+ * What went wrong with a call or a connection, as a `SpoolError`: the server's Spool code when it
+ * sent one (tRPC errors carry it in `data.spoolCode`), the meaning of a WebSocket close code, and
+ * otherwise a network failure, which is worth retrying.
+ */
+export function toSpoolError(error: unknown): SpoolError {
+  if (error instanceof SpoolError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = spoolCodeIn(error);
+  if (code) return new SpoolError(code, message, { retryable: isRetryableErrorCode(code), cause: error });
+  return new SpoolError(SpoolClientErrorCode.connectionLost, message || 'the connection to Spool failed', {
+    retryable: true,
+    cause: error,
+  });
+}
+
+/** Looks through an error and its causes for a Spool code or a WebSocket close code that stands for one. */
+function spoolCodeIn(error: unknown): SpoolErrorCode | undefined {
+  for (let cause = error, depth = 0; isObject(cause) && depth < 5; cause = cause.cause, depth++) {
+    const data = cause.data;
+    if (isObject(data)) {
+      const parsed = spoolErrorCodeSchema.safeParse(data.spoolCode);
+      if (parsed.success) return parsed.data;
+    }
+    if (typeof cause.code === 'number') {
+      const code = spoolCodeOfCloseCode(cause.code);
+      if (code) return code;
+    }
+  }
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
