@@ -1,0 +1,124 @@
+import './dom.ts';
+import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
+import { createElement, type ReactNode } from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStreamStore } from '../../../server/src/store/memory.ts';
+import { startTestServer } from '../../../server/test/helpers/server.ts';
+import type { SpoolClient } from '../../src/client.ts';
+import { SpoolProvider, useChat, useSendMessage, useSpoolStream } from '../../src/react/index.ts';
+import { fullText, spoolClient } from '../helpers/sdk.ts';
+
+const answer = { demoTokens: 60, demoTokensPerSecond: 150 };
+
+afterEach(() => {
+  cleanup();
+  sessionStorage.clear();
+});
+
+function withSpool(client: SpoolClient) {
+  return ({ children }: { children: ReactNode }) => createElement(SpoolProvider, { client }, children);
+}
+
+describe('useSpoolStream', () => {
+  it('streams an answer into text, and resumes after a dropped connection with the exact text', async () => {
+    const server = await startTestServer(answer);
+    const spool = spoolClient({ url: server.url, transport: 'ws' });
+    const { streamId } = await spool.sendMessage({ content: 'from a component' });
+    const { result } = renderHook(() => useSpoolStream(streamId), { wrapper: withSpool(spool) });
+
+    await waitFor(() => expect(result.current.lastIndex).toBeGreaterThanOrEqual(10));
+    spool.dropConnection();
+    await waitFor(() => expect(result.current.status).toBe('done'), { timeout: 10_000 });
+    expect(result.current.text).toBe(await fullText(spool, streamId));
+    expect(result.current.events.map((event) => event.index)).toEqual([...Array(answer.demoTokens + 2).keys()]);
+    expect(result.current.error).toBeUndefined();
+  });
+
+  it('remounted mid-stream, goes on from the index kept in sessionStorage: nothing missing, nothing twice', async () => {
+    const server = await startTestServer(answer);
+    const spool = spoolClient({ url: server.url, transport: 'sse' });
+    const { streamId } = await spool.sendMessage({ content: 'remount me' });
+    const first = renderHook(() => useSpoolStream(streamId), { wrapper: withSpool(spool) });
+    await waitFor(() => expect(first.result.current.lastIndex).toBeGreaterThanOrEqual(15));
+    first.unmount();
+    const kept = JSON.parse(sessionStorage.getItem(`spool:stream:${streamId}`) ?? '{}');
+    expect(kept.lastIndex).toBeGreaterThanOrEqual(15);
+
+    const second = renderHook(() => useSpoolStream(streamId), { wrapper: withSpool(spool) });
+    expect(second.result.current.text).toBe(kept.text);
+    await waitFor(() => expect(second.result.current.status).toBe('done'), { timeout: 10_000 });
+    expect(second.result.current.text).toBe(await fullText(spool, streamId));
+    expect(second.result.current.events[0]?.index).toBe(kept.lastIndex + 1);
+  });
+
+  it('stops watching when unmounted: the server holds no subscription for it afterwards', async () => {
+    const server = await startTestServer({ demoTokens: 500, demoTokensPerSecond: 100 });
+    const store = server.services.store;
+    if (!(store instanceof MemoryStreamStore)) throw new Error('expected the in-process store');
+    const spool = spoolClient({ url: server.url, transport: 'ws' });
+    const { streamId } = await spool.sendMessage({ content: 'leave early' });
+    const before = store.liveSubscriptionCount;
+    const { result, unmount } = renderHook(() => useSpoolStream(streamId), { wrapper: withSpool(spool) });
+    await waitFor(() => expect(result.current.lastIndex).toBeGreaterThanOrEqual(3));
+    expect(store.liveSubscriptionCount).toBe(before + 1);
+    unmount();
+    await waitFor(() => expect(store.liveSubscriptionCount).toBe(before));
+  });
+});
+
+describe('useSendMessage and useChat', () => {
+  it('useSendMessage: sending, then sent with the ids; a refused message is an error with its code', async () => {
+    const server = await startTestServer(answer);
+    const spool = spoolClient({ url: server.url, transport: 'ws' });
+    const { result } = renderHook(() => useSendMessage(), { wrapper: withSpool(spool) });
+    expect(result.current.status).toBe('idle');
+    await act(() => result.current.send({ content: 'hi' }));
+    expect(result.current).toMatchObject({ status: 'sent', data: { streamId: expect.any(String) } });
+
+    await act(() => result.current.send({ content: ' ' }).catch(() => {}));
+    expect(result.current).toMatchObject({ status: 'error', error: { code: 'INVALID_INPUT' } });
+  });
+
+  it('useChat: two turns in one conversation; each answer streams in, then joins the transcript', async () => {
+    const server = await startTestServer(answer);
+    const spool = spoolClient({ url: server.url, transport: 'auto' });
+    const { result } = renderHook(() => useChat({ storageKey: 'chat' }), { wrapper: withSpool(spool) });
+
+    await act(() => result.current.send('first'));
+    await waitFor(() => expect(result.current.messages.at(-1)?.status).toBe('streaming'));
+    const firstStream = result.current.streamId as string;
+    await waitFor(() => expect(result.current.streamId).toBeUndefined(), { timeout: 10_000 });
+    await act(() => result.current.send('second'));
+    expect(result.current.streamId).toBeDefined();
+    await waitFor(() => expect(result.current.streamId).toBeUndefined(), { timeout: 10_000 });
+    expect(result.current.messages).toHaveLength(4);
+
+    const [user, reply, user2, reply2] = result.current.messages;
+    expect(user).toMatchObject({ role: 'user', content: 'first' });
+    expect(reply).toMatchObject({ role: 'assistant', status: 'complete', content: await fullText(spool, firstStream) });
+    expect(user2).toMatchObject({ role: 'user', content: 'second' });
+    expect(reply2).toMatchObject({ role: 'assistant', status: 'complete' });
+    const conversation = await spool.trpc.listMessages.query({ conversationId: result.current.conversationId ?? '' });
+    expect(conversation.items.map((message) => message.content).reverse()).toEqual(
+      result.current.messages.map((message) => message.content),
+    );
+  });
+
+  it('useChat with a storageKey: a remount (a reload) mid-answer keeps the transcript and finishes the answer exactly', async () => {
+    const server = await startTestServer(answer);
+    const spool = spoolClient({ url: server.url, transport: 'ws' });
+    const first = renderHook(() => useChat({ storageKey: 'chat' }), { wrapper: withSpool(spool) });
+    await act(() => first.result.current.send('survive a reload'));
+    const streamId = first.result.current.streamId as string;
+    await waitFor(() => expect(first.result.current.lastIndex).toBeGreaterThanOrEqual(10));
+    first.unmount();
+
+    const second = renderHook(() => useChat({ storageKey: 'chat' }), { wrapper: withSpool(spool) });
+    expect(second.result.current.messages[0]).toMatchObject({ role: 'user', content: 'survive a reload' });
+    await waitFor(() => expect(second.result.current.streamId).toBeUndefined(), { timeout: 10_000 });
+    expect(second.result.current.messages[1]).toMatchObject({
+      status: 'complete',
+      content: await fullText(spool, streamId),
+    });
+  });
+});
