@@ -37,6 +37,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     log,
     maxBodyBytes: maxRequestBytes,
     allowedOrigins,
+    webDir: config.webDir,
   });
   const ws = attachWebSocket({
     server,

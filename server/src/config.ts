@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { limits } from '@spool/shared';
 import { z } from 'zod';
 import type { AuthConfig } from './auth/authenticator.ts';
@@ -21,6 +22,8 @@ const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
     )
     .pipe(z.array(item));
 const originOf = (url: string) => new URL(url).origin;
+/** Where `npm run build -w @spool/web` (run by `npm start`) puts the chat page. */
+const builtChatPage = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 const envSchema = z.object({
   PORT: int(0, 65_535).default(3000),
@@ -52,6 +55,8 @@ const envSchema = z.object({
     // As browsers send them: scheme, host, port; no path, no trailing slash, lower case.
     commaList(z.url('a comma-separated list of origins such as https://app.example').transform(originOf)).optional(),
   ),
+  /** The chat page's built files, served at `/`; `off`: none. */
+  SPOOL_WEB_DIR: unsetIfEmpty(z.string().optional()),
   SPOOL_WS_PING_MS: int(100, 600_000).default(30_000),
   SPOOL_WS_MAX_BUFFERED_BYTES: int(1024, 1 << 30).default(1 << 20),
   /** With OPENAI_BASE_URL or alone: answers from OpenAI (or the compatible endpoint) instead of the demo model. */
@@ -106,6 +111,8 @@ export interface SpoolConfig {
   shutdownGraceMs: number;
   /** How often WebSockets are pinged; one that stops answering is closed. */
   wsPingMs: number;
+  /** The chat page's folder, served at `/`; undefined: no page. */
+  webDir: string | undefined;
   /** Bytes a WebSocket may have waiting to be sent before its subscriptions pause. */
   wsMaxBufferedBytes: number;
   demo: { tokens: number; tokensPerSecond: number };
@@ -176,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     },
     shutdownGraceMs: e.SPOOL_SHUTDOWN_GRACE_MS,
     wsPingMs: e.SPOOL_WS_PING_MS,
+    webDir: e.SPOOL_WEB_DIR === 'off' ? undefined : resolve(e.SPOOL_WEB_DIR ?? builtChatPage),
     wsMaxBufferedBytes: e.SPOOL_WS_MAX_BUFFERED_BYTES,
     demo: { tokens: e.SPOOL_DEMO_TOKENS, tokensPerSecond: e.SPOOL_DEMO_TOKENS_PER_SECOND },
     openai:

@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Answers come from ${provider.defaultModel} (callers may pick: ${provider.models.join(', ')}).\n`,
   );
-  process.stdout.write(`Try it: npm run chat --${urlFlag} "hello"\n`);
+  if (config.webDir) process.stdout.write(`Chat in a browser: ${new URL('/', spool.url).href}\n`);
+  process.stdout.write(`Or in a terminal: npm run chat --${urlFlag} "hello"\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

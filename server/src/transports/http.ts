@@ -4,6 +4,7 @@ import { type CreateHTTPContextOptions, createHTTPHandler } from '@trpc/server/a
 import type { Logger } from 'pino';
 import { originAllowed } from '../limits/origins.ts';
 import type { SpoolContext } from '../trpc/init.ts';
+import { chatPageHandler } from './chat-page.ts';
 
 export const trpcPath = '/trpc';
 
@@ -15,10 +16,13 @@ export interface HttpTransportOptions {
   maxBodyBytes: number;
   /** Browser origins allowed; undefined: any. */
   allowedOrigins: readonly string[] | undefined;
+  /** The chat page's built files, served at `/`; undefined: none. */
+  webDir: string | undefined;
 }
 
 /**
- * Queries, mutations and SSE subscriptions (for `httpSubscriptionLink`) under `/trpc`, plus `/healthz`.
+ * Queries, mutations and SSE subscriptions (for `httpSubscriptionLink`) under `/trpc`, `/healthz`,
+ * and the chat page at `/`.
  * The WebSocket transport shares this server's port (see `ws.ts`).
  */
 export function createHttpServer(options: HttpTransportOptions): http.Server {
@@ -31,6 +35,7 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
       if (error.code === 'INTERNAL_SERVER_ERROR') options.log.error({ err: error, path, type }, 'procedure failed');
     },
   });
+  const chatPage = chatPageHandler(options.webDir, options.log);
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path?.startsWith(`${trpcPath}/`) && !originAllowed(req, options.allowedOrigins)) {
@@ -42,7 +47,7 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      chatPage(req, res);
     }
   });
 }

@@ -25,6 +25,8 @@ export interface TestServerOptions {
   auth?: SpoolConfig['auth'];
   maxStreamsPerUser?: number;
   wsPingMs?: number;
+  /** The chat page's built files; default none. */
+  webDir?: string;
   /** Default: no practical limit (tests of the limits set them). */
   abuse?: Partial<SpoolConfig['abuse']>;
 }
@@ -48,6 +50,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     auth: options.auth ?? base.auth,
     maxStreamsPerUser: options.maxStreamsPerUser ?? base.maxStreamsPerUser,
     wsPingMs: options.wsPingMs ?? base.wsPingMs,
+    webDir: options.webDir,
     abuse: {
       requestsPerMinute: 1_000_000,
       subscriptionsPerConnection: 100_000,
