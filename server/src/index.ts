@@ -5,6 +5,7 @@ export { Conversation, Message } from './db/entities.ts';
 export { DemoProvider, demoModel } from './generation/demo-provider.ts';
 export { Generations } from './generation/generations.ts';
 export type { ChatMessage, GenerationRequest, ModelProvider, ProviderChunk } from './generation/provider.ts';
+export { ProviderError } from './generation/provider-error.ts';
 export { openSpoolServices, type SpoolServices, type SpoolServicesOptions } from './services.ts';
 export { MemoryStreamStore } from './store/memory.ts';
 export { type OpenedStore, openStore } from './store/open-store.ts';

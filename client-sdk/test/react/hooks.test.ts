@@ -1,8 +1,8 @@
 import './dom.ts';
+import { MemoryStreamStore } from '@spool/server';
 import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
 import { createElement, type ReactNode } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStreamStore } from '../../../server/src/store/memory.ts';
 import { startTestServer } from '../../../server/test/helpers/server.ts';
 import type { SpoolClient } from '../../src/client.ts';
 import { SpoolProvider, useChat, useSendMessage, useSpoolStream } from '../../src/react/index.ts';

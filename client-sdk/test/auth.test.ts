@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { range } from '../../server/test/helpers/clients.ts';
+import { startTestServer } from '../../server/test/helpers/server.ts';
+import { testAuth, tokenFor } from '../../server/test/helpers/tokens.ts';
+import { collect, spoolClient } from './helpers/sdk.ts';
+
+describe('a token that expires mid-answer (WebSocket closed with 4401)', () => {
+  const server = () =>
+    startTestServer({ auth: { ...testAuth, clockToleranceS: 0 }, demoTokens: 100, demoTokensPerSecond: 40 });
+
+  it('with getToken: the stream reconnects with a fresh token and goes on, every event once', async () => {
+    const spool = spoolClient({ url: (await server()).url, transport: 'ws', getToken: () => current });
+    // Valid for 2 s: the server closes the socket in the middle of the 2.5 s answer.
+    let current = await tokenFor('ada', { expiresIn: 2 });
+    const { streamId } = await spool.sendMessage({ content: 'a long answer' });
+    current = await tokenFor('ada');
+
+    const events = await collect(spool.stream(streamId));
+    expect(events.map((event) => event.index)).toEqual(range(0, 101));
+  });
+
+  it('with a fixed token: the stream ends with UNAUTHENTICATED instead of retrying a token that cannot work', async () => {
+    const token = await tokenFor('ada', { expiresIn: 2 });
+    const spool = spoolClient({ url: (await server()).url, transport: 'ws', token });
+    const { streamId } = await spool.sendMessage({ content: 'a long answer' });
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const event of spool.stream(streamId)) seen.push(event.index);
+    })();
+    await expect(reading).rejects.toMatchObject({ name: 'SpoolError', code: 'UNAUTHENTICATED', retryable: false });
+    expect(seen).toEqual(range(0, seen.length - 1));
+    expect(seen.length).toBeGreaterThan(10);
+  });
+});
