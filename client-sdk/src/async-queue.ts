@@ -1,6 +1,6 @@
 /**
- * Values pushed by callbacks, read by one async iterator: the bridge from tRPC's observer callbacks
- * to `for await`. `fail` ends it with an error once the buffered values are read.
+ * Values pushed by callbacks, read by one async iterator (one `next()` at a time): the bridge from
+ * tRPC's observer callbacks to `for await`. `end(error)` ends it once the buffered values are read.
  */
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   readonly #buffer: T[] = [];
@@ -24,6 +24,12 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     if (!waiting) return;
     if (error === undefined) waiting.resolve({ value: undefined, done: true });
     else waiting.reject(error);
+  }
+
+  /** Ends the queue at once: what is buffered is dropped, and the reader gets `reason`. */
+  abort(reason: unknown): void {
+    this.#buffer.length = 0;
+    this.end(reason);
   }
 
   next(): Promise<IteratorResult<T>> {

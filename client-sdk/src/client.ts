@@ -5,7 +5,13 @@ import { type ChatOptions, type ChatReply, startChat } from './chat.ts';
 import { SpoolError, toSpoolError } from './errors.ts';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.ts';
 import { resumableStream, type StreamOptions } from './stream.ts';
-import { type ActiveTransport, openConnection, type TokenSource, type Transport } from './transports.ts';
+import {
+  type ActiveTransport,
+  type KeepAlive,
+  openConnection,
+  type TokenSource,
+  type Transport,
+} from './transports.ts';
 import { type WatchHandlers, watchStream } from './watch.ts';
 
 export interface SpoolClientOptions {
@@ -23,6 +29,8 @@ export interface SpoolClientOptions {
   probeTimeoutMs?: number;
   /** How long a call (sendMessage, cancel) may wait for an answer, reconnecting included; default 15 s. */
   requestTimeoutMs?: number;
+  /** WebSocket pings, to notice a connection that went silent: default every 10 s of quiet, 5 s to answer. */
+  keepAlive?: Partial<KeepAlive>;
 }
 
 /**
@@ -43,11 +51,14 @@ export function createSpoolClient(options: SpoolClientOptions) {
     token: getToken ?? (token === undefined ? undefined : () => token),
     retry,
     probeTimeoutMs: options.probeTimeoutMs ?? 3_000,
+    keepAlive: { intervalMs: 10_000, pongTimeoutMs: 5_000, ...options.keepAlive },
   });
   const trpc = createTRPCClient<AppRouter>({ links: connection.links });
   const requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+  const closed = new AbortController();
   /** A call, bounded in time (a WebSocket would otherwise wait for a server that never returns), its failure a SpoolError. */
   const call = async <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    closed.signal.throwIfAborted();
     const signal = AbortSignal.timeout(requestTimeoutMs);
     try {
       return await run(signal);
@@ -83,7 +94,11 @@ export function createSpoolClient(options: SpoolClientOptions) {
      * from the next index by itself; a failure it cannot mend is thrown as a `SpoolError`.
      */
     stream(streamId: string, streamOptions: StreamOptions = {}): AsyncGenerator<StreamEvent, void> {
-      return resumableStream(streamDeps, streamId, streamOptions);
+      const { signal } = streamOptions;
+      return resumableStream(streamDeps, streamId, {
+        ...streamOptions,
+        signal: signal ? AbortSignal.any([signal, closed.signal]) : closed.signal,
+      });
     },
     /** The callbacks form of `stream()`; returns the function that stops watching. */
     watch(streamId: string, handlers: WatchHandlers): () => void {
@@ -101,8 +116,9 @@ export function createSpoolClient(options: SpoolClientOptions) {
     dropConnection(): void {
       connection.drop();
     },
-    /** Closes the WebSocket; streams still open fail. */
+    /** Closes the connections; streams still open, and calls made afterwards, fail with CLIENT_CLOSED. */
     close(): Promise<void> {
+      closed.abort(new SpoolError('CLIENT_CLOSED', 'the Spool client was closed', { retryable: false }));
       return connection.close();
     },
   };

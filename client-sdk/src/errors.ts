@@ -8,8 +8,10 @@ import {
 
 /** Codes only the client gives; the server never sends them. */
 export const SpoolClientErrorCode = {
-  /** The connection dropped and could not be restored within the retry policy's attempts. */
+  /** The connection dropped and could not be restored within the retry policy, or a call got no answer in time. */
   connectionLost: 'CONNECTION_LOST',
+  /** `client.close()` was called: what was still running ends with this. */
+  clientClosed: 'CLIENT_CLOSED',
 } as const;
 
 export type SpoolClientErrorCode = SpoolErrorCode | (typeof SpoolClientErrorCode)[keyof typeof SpoolClientErrorCode];

@@ -1,13 +1,13 @@
 /** How the SDK retries a dropped stream or a failed connection. */
 export interface RetryPolicy {
-  /** Failed attempts in a row, with no event delivered between them, before a stream gives up. */
-  maxAttempts: number;
+  /** Failed reconnects in a row, with no event delivered between them, before a stream gives up. */
+  maxRetries: number;
   /** The first wait; each further attempt waits twice as long, up to `maxDelayMs`. */
   baseDelayMs: number;
   maxDelayMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 8, baseDelayMs: 250, maxDelayMs: 5_000 };
+export const defaultRetryPolicy: RetryPolicy = { maxRetries: 8, baseDelayMs: 250, maxDelayMs: 5_000 };
 
 /** Exponential backoff with jitter (half to all of the step), so that many clients do not return at once. */
 export function retryDelayMs(policy: RetryPolicy, attempt: number): number {

@@ -2,6 +2,7 @@ import type { AppRouter } from '@spool/server';
 import { createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCLink, wsLink } from '@trpc/client';
 import { observable, type Unsubscribable } from '@trpc/server/observable';
 import { EventSource as EventSourcePolyfill } from 'eventsource';
+import { withClosingTimeout } from './closing-websocket.ts';
 import { type RetryPolicy, retryDelayMs } from './retry.ts';
 import { trackEventSources } from './tracked-event-source.ts';
 import { probeWebSocket } from './websocket-probe.ts';
@@ -21,12 +22,19 @@ export interface ConnectionOptions {
   retry: RetryPolicy;
   /** How long 'auto' waits for a WebSocket to open before it takes SSE. */
   probeTimeoutMs: number;
+  keepAlive: KeepAlive;
+}
+
+/** WebSocket keep-alive: a ping after `intervalMs` of quiet; no pong within `pongTimeoutMs` and the socket is replaced. */
+export interface KeepAlive {
+  intervalMs: number;
+  pongTimeoutMs: number;
 }
 
 export interface Connection {
   links: TRPCLink<AppRouter>[];
-  /** The transport in use, choosing it first when 'auto' has not yet. */
-  activeTransport(): Promise<ActiveTransport>;
+  /** The transport in use, choosing it first when 'auto' has not yet; rejects once `signal` aborts. */
+  activeTransport(signal?: AbortSignal): Promise<ActiveTransport>;
   /** Closes the live connections as a network failure would: streams resume over new ones. */
   drop(): void;
   close(): Promise<void>;
@@ -45,6 +53,9 @@ export function openConnection(options: ConnectionOptions): Connection {
     url: options.url.replace(/^http/, 'ws'),
     connectionParams,
     lazy: { enabled: true, closeMs: 30_000 },
+    // A connection that goes silent (a sleeping laptop, a NAT that forgot it) gives no close: ping it.
+    keepAlive: { enabled: true, ...options.keepAlive },
+    WebSocket: withClosingTimeout(globalThis.WebSocket, options.keepAlive.pongTimeoutMs),
     retryDelayMs: (attempt) => retryDelayMs(options.retry, attempt),
   });
   const eventSources = trackEventSources(globalThis.EventSource ?? EventSourcePolyfill);
@@ -62,14 +73,15 @@ export function openConnection(options: ConnectionOptions): Connection {
   });
 
   let choice: Promise<ActiveTransport> | undefined;
-  const activeTransport = () => {
+  const choose = () => {
     if (options.transport !== 'auto') return Promise.resolve(options.transport);
     choice ??= probeWebSocket(options.url, options.probeTimeoutMs).then((opened) => (opened ? 'ws' : 'sse'));
     return choice;
   };
+  const activeTransport = (signal?: AbortSignal) => (signal ? untilAborted(choose(), signal) : choose());
 
   return {
-    links: [chosenLink(activeTransport, wsLink<AppRouter>({ client: ws }), sse)],
+    links: [chosenLink(choose, wsLink<AppRouter>({ client: ws }), sse)],
     activeTransport,
     drop() {
       ws.connection?.ws.close();
@@ -100,4 +112,14 @@ function chosenLink(
         };
       });
   };
+}
+
+/** `promise`, or the signal's reason once it aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

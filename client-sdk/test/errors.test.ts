@@ -7,17 +7,8 @@ import { startTcpProxy } from '../../server/test/helpers/tcp-proxy.ts';
 import { testAuth, tokenFor } from '../../server/test/helpers/tokens.ts';
 import { SpoolError } from '../src/errors.ts';
 import type { Transport } from '../src/transports.ts';
+import { rateLimitedModel } from './helpers/models.ts';
 import { collect, spoolClient } from './helpers/sdk.ts';
-
-/** A model that says a little, then is rate limited by its provider. */
-const rateLimitedModel: ModelProvider = {
-  defaultModel: 'limited',
-  models: ['limited'],
-  async *stream() {
-    yield { type: 'text', text: 'Partly' };
-    throw new ProviderError('PROVIDER_RATE_LIMITED', 'slow down', { retryAfterMs: 1_500 });
-  },
-};
 
 describe.each<Exclude<Transport, 'auto'>>(['ws', 'sse'])('typed errors (%s)', (transport) => {
   it('a stream that does not exist: STREAM_NOT_FOUND, thrown at once, not retried', async () => {
@@ -70,7 +61,7 @@ describe.each<Exclude<Transport, 'auto'>>(['ws', 'sse'])('typed errors (%s)', (t
     const spool = spoolClient({
       url: `http://127.0.0.1:${proxy.port}/trpc`,
       transport,
-      retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20 },
+      retry: { maxRetries: 3, baseDelayMs: 10, maxDelayMs: 20 },
     });
     const { streamId } = await spool.sendMessage({ content: 'into the void' });
     const seen: number[] = [];

@@ -91,3 +91,61 @@ it('resumes from any index: a second client starting where the first stopped get
   const rest = await collect(spoolClient({ url: server.url, transport: 'sse' }).stream(streamId, { fromIndex: 21 }));
   expect([...first, ...rest].map((event) => event.index)).toEqual(range(0, answer.demoTokens + 1));
 });
+
+describe('connections that fail quietly or twice', () => {
+  it('a WebSocket gone silent (half-open, no close) is noticed by its pings, replaced, and the stream finishes', async () => {
+    const server = await startTestServer({ demoTokens: 60, demoTokensPerSecond: 10 });
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: server.port });
+    const spool = spoolClient({
+      url: `http://127.0.0.1:${proxy.port}/trpc`,
+      transport: 'ws',
+      keepAlive: { intervalMs: 300, pongTimeoutMs: 300 },
+    });
+    const { streamId } = await spool.sendMessage({ content: 'through a network that goes quiet' });
+    const statuses: StreamStatus[] = [];
+    const events = [];
+    for await (const event of spool.stream(streamId, { onStatus: (status) => statuses.push(status) })) {
+      events.push(event);
+      if (event.index === 3) proxy.freeze();
+    }
+    expect(statuses).toContain('reconnecting');
+    expect(events.map((event) => event.index)).toEqual(range(0, 61));
+  });
+
+  it.each<Exclude<Transport, 'auto'>>(['ws', 'sse'])(
+    'one dropped %s connection is one failure: a single retry is enough',
+    async (transport) => {
+      const server = await startTestServer(answer);
+      const proxy = await startTcpProxy({ host: '127.0.0.1', port: server.port });
+      const url = `http://127.0.0.1:${proxy.port}/trpc`;
+      const spool = spoolClient({ url, transport, retry: { maxRetries: 1, baseDelayMs: 50 } });
+      const { streamId } = await spool.sendMessage({ content: 'one cut' });
+      const events = [];
+      for await (const event of spool.stream(streamId)) {
+        events.push(event);
+        if (event.index === 5) proxy.cut();
+        if (event.index === 5) proxy.restore();
+      }
+      expect(events.map((event) => event.index)).toEqual(range(0, answer.demoTokens + 1));
+    },
+  );
+
+  it.each<Exclude<Transport, 'auto'>>(['ws', 'sse'])(
+    'close() ends the streams still open (%s) with CLIENT_CLOSED, and refuses calls after it',
+    async (transport) => {
+      const server = await startTestServer(answer);
+      const spool = spoolClient({ url: server.url, transport });
+      const { streamId } = await spool.sendMessage({ content: 'close me' });
+      const seen: number[] = [];
+      const reading = (async () => {
+        for await (const event of spool.stream(streamId)) {
+          seen.push(event.index);
+          if (event.index === 5) void spool.close();
+        }
+      })();
+      await expect(reading).rejects.toMatchObject({ name: 'SpoolError', code: 'CLIENT_CLOSED', retryable: false });
+      expect(seen).toEqual(range(0, 5));
+      await expect(spool.sendMessage({ content: 'after' })).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+    },
+  );
+});

@@ -23,7 +23,8 @@ export function App(props: { transport: Transport }) {
     const content = draft.trim();
     if (!content) return;
     setDraft('');
-    void chat.send(content);
+    // The button is disabled while an answer is written, so send() has no reason to throw.
+    chat.send(content).catch((error: unknown) => console.error(error));
   };
   const drop = () => {
     client.dropConnection();
@@ -66,6 +67,12 @@ export function App(props: { transport: Transport }) {
             data-status={message.status}
           >
             {message.content}
+            {message.error && (
+              <small>
+                {' '}
+                ({message.error.code}: {message.error.message})
+              </small>
+            )}
           </li>
         ))}
       </ol>
@@ -92,6 +99,11 @@ export function App(props: { transport: Transport }) {
         <button type="button" onClick={() => void chat.cancel()} disabled={!writing}>
           Stop
         </button>
+        {chat.status === 'disconnected' && (
+          <button type="button" onClick={chat.reconnect}>
+            Reconnect
+          </button>
+        )}
         <button type="button" onClick={startOver}>
           New chat
         </button>

@@ -1,7 +1,9 @@
 import type { SendMessageOutput } from '@spool/shared';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { type SpoolError, toSpoolError } from '../errors.ts';
 import { useSpoolClient } from './provider.ts';
+import { readStored, writeStored } from './session-storage.ts';
+import { forgetProgress } from './stream-progress.ts';
 import { type SpoolStreamStatus, useSpoolStream } from './use-spool-stream.ts';
 
 export interface ChatMessage {
@@ -10,6 +12,8 @@ export interface ChatMessage {
   content: string;
   /** 'streaming' for the answer being written; 'failed' for one that ended in an error. */
   status: 'complete' | 'streaming' | 'failed';
+  /** Why a failed answer failed. */
+  error?: { code: string; message: string };
 }
 
 export interface UseChatOptions {
@@ -24,14 +28,17 @@ export interface ChatState {
   conversationId: string | undefined;
   /** 'sending' until the server accepts the message, then the answer's stream status. */
   status: 'sending' | SpoolStreamStatus;
+  /** The last failure: a message refused, an answer failed, or watching it stopped (`disconnected`). */
   error: SpoolError | undefined;
   /** The answer being written, if any: its stream and the last index read. */
   streamId: string | undefined;
   lastIndex: number;
-  /** Sends a message; refused while an answer is still being written. */
+  /** Sends a message; a refusal shows in `error`. Throws if an answer is still being written. */
   send(content: string): Promise<void>;
   /** Stops the answer being written (it ends as cancelled, with its partial text). */
   cancel(): Promise<void>;
+  /** After `disconnected`: watch the answer being written again. */
+  reconnect(): void;
 }
 
 interface Transcript {
@@ -48,40 +55,44 @@ export function useChat(options: UseChatOptions = {}): ChatState {
   const [transcript, setTranscript] = useState<Transcript>(
     () => loadTranscript(storageKey) ?? { conversationId: options.conversationId, messages: [], pending: undefined },
   );
-  const [sending, setSending] = useState<{ error: SpoolError | undefined; busy: boolean }>({
-    busy: false,
-    error: undefined,
-  });
+  const [sending, setSending] = useState(false);
+  const [failure, setFailure] = useState<SpoolError>();
+  // Set at once, so that a second send() in the same tick sees the first.
+  const busy = useRef(transcript.pending !== undefined);
   const answer = useSpoolStream(transcript.pending?.streamId);
+  const { pending } = transcript;
 
   useEffect(() => {
-    if (storageKey) sessionStorage.setItem(storageKey, JSON.stringify(transcript));
+    if (storageKey) writeStored(storageKey, transcript);
   }, [storageKey, transcript]);
 
   // The answer has ended: it joins the transcript.
-  const { pending } = transcript;
-  const ended = pending && (answer.status === 'done' || answer.status === 'error');
+  const ended = pending !== undefined && (answer.status === 'done' || answer.status === 'error');
   useEffect(() => {
     if (!ended || !pending) return;
-    setTranscript((previous) => ({
-      ...previous,
-      pending: undefined,
-      messages: [
-        ...previous.messages,
-        {
-          id: pending.assistantMessageId,
-          role: 'assistant',
-          content: answer.text,
-          status: answer.status === 'done' ? 'complete' : 'failed',
-        },
-      ],
-    }));
-  }, [ended, pending, answer.text, answer.status]);
+    const failed = answer.status === 'error';
+    setTranscript((previous) => {
+      if (previous.pending?.streamId !== pending.streamId) return previous;
+      const reply: ChatMessage = {
+        id: pending.assistantMessageId,
+        role: 'assistant',
+        content: answer.text,
+        status: failed ? 'failed' : 'complete',
+        ...(failed && answer.error ? { error: { code: answer.error.code, message: answer.error.message } } : {}),
+      };
+      return { ...previous, pending: undefined, messages: [...previous.messages, reply] };
+    });
+    setFailure(failed ? answer.error : undefined);
+    forgetProgress(pending.streamId);
+    busy.current = false;
+  }, [ended, pending, answer.text, answer.status, answer.error]);
 
   const send = useCallback(
     async (content: string) => {
-      if (transcript.pending || sending.busy) throw new Error('useChat: wait for the answer being written to end');
-      setSending({ busy: true, error: undefined });
+      if (busy.current) throw new Error('useChat: wait for the answer being written to end');
+      busy.current = true;
+      setSending(true);
+      setFailure(undefined);
       try {
         const sent = await client.sendMessage({ content, conversationId: transcript.conversationId });
         setTranscript((previous) => ({
@@ -89,16 +100,23 @@ export function useChat(options: UseChatOptions = {}): ChatState {
           pending: sent,
           messages: [...previous.messages, { id: sent.userMessageId, role: 'user', content, status: 'complete' }],
         }));
-        setSending({ busy: false, error: undefined });
       } catch (error) {
-        setSending({ busy: false, error: toSpoolError(error) });
+        busy.current = false;
+        setFailure(toSpoolError(error));
+      } finally {
+        setSending(false);
       }
     },
-    [client, transcript, sending.busy],
+    [client, transcript.conversationId],
   );
 
   const cancel = useCallback(async () => {
-    if (pending) await client.cancel(pending.streamId);
+    if (!pending) return;
+    try {
+      await client.cancel(pending.streamId);
+    } catch (error) {
+      setFailure(toSpoolError(error));
+    }
   }, [client, pending]);
 
   const writing: ChatMessage[] =
@@ -108,21 +126,19 @@ export function useChat(options: UseChatOptions = {}): ChatState {
   return {
     messages: [...transcript.messages, ...writing],
     conversationId: transcript.conversationId,
-    status: sending.busy ? 'sending' : answer.status,
-    error: sending.error ?? answer.error,
+    status: sending ? 'sending' : answer.status,
+    error: failure ?? (answer.status === 'disconnected' ? answer.error : undefined),
     streamId: pending?.streamId,
     lastIndex: answer.lastIndex,
     send,
     cancel,
+    reconnect: answer.reconnect,
   };
 }
 
 function loadTranscript(storageKey: string | undefined): Transcript | undefined {
-  const saved = storageKey ? globalThis.sessionStorage?.getItem(storageKey) : null;
-  if (!saved) return undefined;
-  try {
-    return JSON.parse(saved) as Transcript;
-  } catch {
-    return undefined; // damaged: start a new transcript
-  }
+  const saved = storageKey ? (readStored(storageKey) as Partial<Transcript> | undefined) : undefined;
+  return saved && Array.isArray(saved.messages)
+    ? { conversationId: saved.conversationId, messages: saved.messages, pending: saved.pending }
+    : undefined;
 }

@@ -1,6 +1,6 @@
 import type { SendMessageInput, SendMessageOutput } from '@spool/shared';
 import { useCallback, useState } from 'react';
-import type { SpoolError } from '../errors.ts';
+import { type SpoolError, toSpoolError } from '../errors.ts';
 import { useSpoolClient } from './provider.ts';
 
 export interface SendMessageState {
@@ -28,7 +28,7 @@ export function useSendMessage(): SendMessageState {
         setState({ status: 'sent', data, error: undefined });
         return data;
       } catch (error) {
-        setState((previous) => ({ ...previous, status: 'error', error: error as SpoolError }));
+        setState((previous) => ({ ...previous, status: 'error', error: toSpoolError(error) }));
         throw error;
       }
     },

@@ -1,11 +1,15 @@
-import { isTerminalEvent, type StreamEvent } from '@spool/shared';
-import { useEffect, useState } from 'react';
+import { isTerminalEvent, type StreamEvent, type TerminalEvent } from '@spool/shared';
+import { useCallback, useEffect, useState } from 'react';
 import { SpoolError } from '../errors.ts';
 import type { StreamStatus } from '../stream.ts';
 import { useSpoolClient } from './provider.ts';
 import { loadProgress, type StreamProgress, saveProgress } from './stream-progress.ts';
 
-export type SpoolStreamStatus = 'idle' | StreamStatus | 'done' | 'error';
+/**
+ * `done` and `error`: the answer ended (`error`: it failed). `disconnected`: watching it stopped,
+ * the connection could not be restored; the answer may go on, and `reconnect()` watches again.
+ */
+export type SpoolStreamStatus = 'idle' | StreamStatus | 'done' | 'error' | 'disconnected';
 
 export interface SpoolStreamState {
   /** The answer so far: every token's text from the first index read. */
@@ -13,10 +17,12 @@ export interface SpoolStreamState {
   /** The events this mount received (after a remount, those since the saved index). */
   events: StreamEvent[];
   status: SpoolStreamStatus;
-  /** The answer's failure (its `error` event), or watching's (the connection could not be restored). */
+  /** Why the answer failed (`error`), or why watching it stopped (`disconnected`). */
   error: SpoolError | undefined;
   /** The index of the last event taken in; -1 before any. */
   lastIndex: number;
+  /** After `disconnected`: watch again from the next index. */
+  reconnect(): void;
 }
 
 export interface UseSpoolStreamOptions {
@@ -24,7 +30,8 @@ export interface UseSpoolStreamOptions {
   fromIndex?: number;
 }
 
-const idle: SpoolStreamState = { text: '', events: [], status: 'idle', error: undefined, lastIndex: -1 };
+type State = Omit<SpoolStreamState, 'reconnect'>;
+const idle: State = { text: '', events: [], status: 'idle', error: undefined, lastIndex: -1 };
 
 /** How often, at most, progress is written to sessionStorage while a stream runs (and always at its end). */
 const saveEveryMs = 250;
@@ -36,17 +43,19 @@ const saveEveryMs = 250;
  */
 export function useSpoolStream(streamId: string | undefined, options: UseSpoolStreamOptions = {}): SpoolStreamState {
   const client = useSpoolClient();
-  const [state, setState] = useState<SpoolStreamState>(idle);
+  const [state, setState] = useState<State>(idle);
+  const [watch, setWatch] = useState(0);
+  const reconnect = useCallback(() => setWatch((count) => count + 1), []);
   const { fromIndex = 0 } = options;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `watch` is how reconnect() runs it again
   useEffect(() => {
     if (!streamId) {
       setState(idle);
       return;
     }
-    const saved = loadProgress(streamId);
-    let progress: StreamProgress = saved ?? { lastIndex: fromIndex - 1, text: '' };
-    let current: SpoolStreamState = {
+    let progress: StreamProgress = loadProgress(streamId) ?? { lastIndex: fromIndex - 1, text: '' };
+    let current: State = {
       ...idle,
       text: progress.text,
       lastIndex: progress.lastIndex,
@@ -56,15 +65,16 @@ export function useSpoolStream(streamId: string | undefined, options: UseSpoolSt
     if (progress.terminal) return;
 
     const controller = new AbortController();
+    const update = (next: Partial<State>) => {
+      if (controller.signal.aborted) return; // a late callback of a stream this effect no longer shows
+      current = { ...current, ...next };
+      setState(current);
+    };
     let savedAt = 0;
     const keep = (force: boolean) => {
       if (!force && Date.now() - savedAt < saveEveryMs) return;
       savedAt = Date.now();
       saveProgress(streamId, progress);
-    };
-    const update = (next: Partial<SpoolStreamState>) => {
-      current = { ...current, ...next };
-      setState(current);
     };
     void (async () => {
       try {
@@ -74,32 +84,33 @@ export function useSpoolStream(streamId: string | undefined, options: UseSpoolSt
           onStatus: (status) => update({ status }),
         });
         for await (const event of events) {
+          const terminal = isTerminalEvent(event) ? event : undefined;
           const text = event.type === 'token' ? progress.text + event.text : progress.text;
-          progress = { lastIndex: event.index, text, ...(isTerminalEvent(event) ? { terminal: event } : {}) };
-          keep(isTerminalEvent(event));
+          progress = { lastIndex: event.index, text, ...(terminal ? { terminal } : {}) };
+          keep(terminal !== undefined);
           update({
             text,
             lastIndex: event.index,
             events: [...current.events, event],
-            ...(isTerminalEvent(event) ? endOf(event) : {}),
+            ...(terminal ? endOf(terminal) : {}),
           });
         }
       } catch (error) {
         if (controller.signal.aborted) return;
-        update({ status: 'error', error: error instanceof SpoolError ? error : undefined });
         if (!(error instanceof SpoolError)) throw error;
+        update({ status: 'disconnected', error });
       }
     })();
     return () => {
       controller.abort();
       keep(true);
     };
-  }, [client, streamId, fromIndex]);
+  }, [client, streamId, fromIndex, watch]);
 
-  return state;
+  return { ...state, reconnect };
 }
 
-function endOf(event: NonNullable<StreamProgress['terminal']>): Partial<SpoolStreamState> {
+function endOf(event: TerminalEvent): Partial<State> {
   return event.type === 'done'
     ? { status: 'done', error: undefined }
     : { status: 'error', error: SpoolError.fromEvent(event) };

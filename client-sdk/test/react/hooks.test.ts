@@ -4,8 +4,10 @@ import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
 import { createElement, type ReactNode } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer } from '../../../server/test/helpers/server.ts';
+import { startTcpProxy } from '../../../server/test/helpers/tcp-proxy.ts';
 import type { SpoolClient } from '../../src/client.ts';
 import { SpoolProvider, useChat, useSendMessage, useSpoolStream } from '../../src/react/index.ts';
+import { rateLimitedModel } from '../helpers/models.ts';
 import { fullText, spoolClient } from '../helpers/sdk.ts';
 
 const answer = { demoTokens: 60, demoTokensPerSecond: 150 };
@@ -64,6 +66,24 @@ describe('useSpoolStream', () => {
     unmount();
     await waitFor(() => expect(store.liveSubscriptionCount).toBe(before));
   });
+
+  it('disconnected once its retries are spent, then reconnect() watches again from the next index', async () => {
+    const server = await startTestServer(answer);
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: server.port });
+    const url = `http://127.0.0.1:${proxy.port}/trpc`;
+    const spool = spoolClient({ url, transport: 'sse', retry: { maxRetries: 1, baseDelayMs: 10, maxDelayMs: 10 } });
+    const { streamId } = await spool.sendMessage({ content: 'out and back' });
+    const { result } = renderHook(() => useSpoolStream(streamId), { wrapper: withSpool(spool) });
+    await waitFor(() => expect(result.current.lastIndex).toBeGreaterThanOrEqual(5));
+    proxy.cut();
+    await waitFor(() => expect(result.current.status).toBe('disconnected'));
+    expect(result.current.error).toMatchObject({ code: 'CONNECTION_LOST' });
+
+    proxy.restore();
+    act(() => result.current.reconnect());
+    await waitFor(() => expect(result.current.status).toBe('done'), { timeout: 10_000 });
+    expect(result.current.text).toBe(await fullText(spoolClient({ url: server.url }), streamId));
+  });
 });
 
 describe('useSendMessage and useChat', () => {
@@ -120,5 +140,38 @@ describe('useSendMessage and useChat', () => {
       status: 'complete',
       content: await fullText(spool, streamId),
     });
+  });
+
+  it('useChat: an answer that fails joins the transcript as failed, and its error stays shown', async () => {
+    const server = await startTestServer({ provider: rateLimitedModel });
+    const spool = spoolClient({ url: server.url, transport: 'ws' });
+    const { result } = renderHook(() => useChat(), { wrapper: withSpool(spool) });
+    await act(() => result.current.send('hello'));
+    await waitFor(() => expect(result.current.streamId).toBeUndefined());
+
+    expect(result.current.messages[1]).toMatchObject({
+      role: 'assistant',
+      status: 'failed',
+      content: 'Partly',
+      error: { code: 'PROVIDER_RATE_LIMITED' },
+    });
+    expect(result.current.error).toMatchObject({ code: 'PROVIDER_RATE_LIMITED', retryAfterMs: 1_500 });
+  });
+
+  it('useChat: a second send() in the same tick is refused, and only the first message is sent', async () => {
+    const server = await startTestServer(answer);
+    const spool = spoolClient({ url: server.url, transport: 'ws' });
+    const { result } = renderHook(() => useChat(), { wrapper: withSpool(spool) });
+    let second: unknown;
+    await act(async () => {
+      const { send } = result.current;
+      const first = send('one');
+      second = await send('two').catch((error: unknown) => error);
+      await first;
+    });
+    expect(second).toBeInstanceOf(Error);
+    await waitFor(() => expect(result.current.streamId).toBeUndefined(), { timeout: 10_000 });
+    expect(result.current.messages.map((message) => message.role)).toEqual(['user', 'assistant']);
+    expect(result.current.messages[0]?.content).toBe('one');
   });
 });

@@ -7,11 +7,14 @@ export interface TcpProxy {
   cut(): void;
   /** Lets connections through again. */
   restore(): void;
+  /** Stops passing bytes on the open connections without closing them: a half-open network (new ones still pass). */
+  freeze(): void;
 }
 
 /** A TCP proxy on port 0 in front of `target`, that a test can cut and restore; closed when the test finishes. */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
   let open = true;
   const track = (socket: Socket) => {
     sockets.add(socket);
@@ -26,6 +29,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     track(client);
     track(upstream);
     client.pipe(upstream).pipe(client);
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    client.once('close', () => pairs.delete(pair));
     client.once('error', () => upstream.destroy());
     upstream.once('error', () => client.destroy());
     client.once('close', () => upstream.destroy());
@@ -49,6 +55,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     restore() {
       open = true;
+    },
+    freeze() {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+      }
+      pairs.clear();
     },
   };
 }

@@ -1,0 +1,20 @@
+/**
+ * The platform's WebSocket, with a `close()` that stops waiting for the closing handshake after
+ * `timeoutMs`. Over a half-open connection (the network gone without a word, which is what the
+ * keep-alive pings detect) the server's close frame never arrives, so neither would the `close`
+ * event that tRPC's client waits for before it reconnects; it is then dispatched here (1006).
+ */
+export function withClosingTimeout(Base: typeof WebSocket, timeoutMs: number): typeof WebSocket {
+  return class ClosingWebSocket extends Base {
+    override close(code?: number, reason?: string): void {
+      super.close(code, reason);
+      const timer = setTimeout(() => {
+        if (this.readyState === this.CLOSED) return;
+        this.dispatchEvent(new CloseEvent('close', { code: 1006, reason: 'the closing handshake timed out' }));
+      }, timeoutMs);
+      // In Node, a closed client must not keep the process alive for this.
+      (timer as { unref?: () => void }).unref?.();
+      this.addEventListener('close', () => clearTimeout(timer), { once: true });
+    }
+  };
+}
