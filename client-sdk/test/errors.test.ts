@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ModelProvider } from '../../server/src/generation/provider.ts';
-import { ProviderError } from '../../server/src/generation/provider-error.ts';
 import { startTestServer } from '../../server/test/helpers/server.ts';
 import { startTcpProxy } from '../../server/test/helpers/tcp-proxy.ts';
 import { testAuth, tokenFor } from '../../server/test/helpers/tokens.ts';
