@@ -22,8 +22,10 @@ export interface ChatOptions extends Omit<SendMessageInput, 'content'> {
 }
 
 /**
- * One message and its answer: iterate for the text as it arrives, or await `result` for all of it.
- * An answer that fails rejects `result` (and throws from the iterator) with a `SpoolError`.
+ * One message and its answer: iterate for the text as it arrives (once), or await `result` for all
+ * of it. An answer that fails rejects `result` (and throws from the iterator) with a `SpoolError`.
+ * Leaving the loop early stops reading the text, not the answer: `result` still resolves; to stop
+ * watching, abort `signal`; to stop the answer, `cancel()`.
  */
 export interface ChatReply extends AsyncIterable<string> {
   /** The ids, once the server has accepted the message. */
