@@ -22,12 +22,12 @@ export interface ChatOptions extends Omit<SendMessageInput, 'content'> {
 }
 
 /**
- * One message and its answer: iterate for the text as it arrives (once), or await `result` for all
- * of it. An answer that fails rejects `result` (and throws from the iterator) with a `SpoolError`.
+ * One message and its answer: iterate for the text as it arrives (once), or await it (or its
+ * `result`) for the final message. An answer that fails rejects `result` (and throws from the iterator) with a `SpoolError`.
  * Leaving the loop early stops reading the text, not the answer: `result` still resolves; to stop
  * watching, abort `signal`; to stop the answer, `cancel()`.
  */
-export interface ChatReply extends AsyncIterable<string> {
+export interface ChatReply extends AsyncIterable<string>, PromiseLike<ChatResult> {
   /** The ids, once the server has accepted the message. */
   readonly sent: Promise<SendMessageOutput>;
   readonly result: Promise<ChatResult>;
@@ -83,5 +83,7 @@ export function startChat(deps: ChatDeps, content: string, options: ChatOptions 
       await deps.cancel((await sent).streamId);
     },
     [Symbol.asyncIterator]: () => deltas,
+    // biome-ignore lint/suspicious/noThenProperty: awaiting the reply gives the final message, by design
+    then: (onDone, onFailed) => result.then(onDone, onFailed),
   };
 }

@@ -1,7 +1,7 @@
 import type { AppRouter } from '@spool/server';
 import { createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCLink, wsLink } from '@trpc/client';
 import { observable, type Unsubscribable } from '@trpc/server/observable';
-import { EventSource as EventSourcePolyfill } from 'eventsource';
+import { EventSource } from '#event-source';
 import { withClosingTimeout } from './closing-websocket.ts';
 import { type RetryPolicy, retryDelayMs } from './retry.ts';
 import { trackEventSources } from './tracked-event-source.ts';
@@ -58,7 +58,7 @@ export function openConnection(options: ConnectionOptions): Connection {
     WebSocket: withClosingTimeout(globalThis.WebSocket, options.keepAlive.pongTimeoutMs),
     retryDelayMs: (attempt) => retryDelayMs(options.retry, attempt),
   });
-  const eventSources = trackEventSources(globalThis.EventSource ?? EventSourcePolyfill);
+  const eventSources = trackEventSources(EventSource);
   const sse = splitLink<AppRouter>({
     condition: (op) => op.type === 'subscription',
     true: httpSubscriptionLink<AppRouter, typeof EventSource>({

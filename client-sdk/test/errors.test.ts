@@ -84,7 +84,7 @@ describe('cancel and watch', () => {
         cancelling ??= reply.cancel();
       },
     });
-    const result = await reply.result;
+    const result = await reply;
     await cancelling;
     expect(result.finishReason).toBe('cancelled');
     expect(result.content.length).toBeGreaterThan(0);

@@ -26,6 +26,7 @@ describe('the public API, as a TypeScript app sees it', () => {
     expectTypeOf(spool.chat).returns.toEqualTypeOf<ChatReply>();
     expectTypeOf<ChatReply>().toExtend<AsyncIterable<string>>();
     expectTypeOf<ChatReply['result']>().toEqualTypeOf<Promise<ChatResult>>();
+    expectTypeOf<Awaited<ChatReply>>().toEqualTypeOf<ChatResult>();
     expectTypeOf<ChatResult>().toHaveProperty('content').toEqualTypeOf<string>();
     expectTypeOf<ChatResult>().toHaveProperty('streamId').toEqualTypeOf<string>();
   });

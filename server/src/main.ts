@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { startSpool } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
@@ -17,7 +19,11 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Answers come from ${provider.defaultModel} (callers may pick: ${provider.models.join(', ')}).\n`,
   );
-  if (config.webDir) process.stdout.write(`Chat in a browser: ${new URL('/', spool.url).href}\n`);
+  if (config.webDir && existsSync(join(config.webDir, 'index.html'))) {
+    process.stdout.write(`Chat in a browser: ${new URL('/', spool.url).href}\n`);
+  } else if (config.webDir) {
+    process.stdout.write(`The chat page is not built (npm run build -w @spool/web; npm start does it).\n`);
+  }
   process.stdout.write(`Or in a terminal: npm run chat --${urlFlag} "hello"\n`);
 
   let stopping = false;

@@ -76,6 +76,9 @@ export function useSpoolStream(streamId: string | undefined, options: UseSpoolSt
       savedAt = Date.now();
       saveProgress(streamId, progress);
     };
+    // A reload does not unmount: save on the way out, so the next page goes on from the exact index.
+    const onPageHide = () => keep(true);
+    globalThis.addEventListener?.('pagehide', onPageHide);
     void (async () => {
       try {
         const events = client.stream(streamId, {
@@ -102,8 +105,10 @@ export function useSpoolStream(streamId: string | undefined, options: UseSpoolSt
       }
     })();
     return () => {
+      globalThis.removeEventListener?.('pagehide', onPageHide);
       controller.abort();
-      keep(true);
+      // Saved already at the end; and whoever keeps the answer now (useChat) may have removed it.
+      if (!progress.terminal) keep(true);
     };
   }, [client, streamId, fromIndex, watch]);
 

@@ -1,3 +1,4 @@
+import { configure } from '@testing-library/react';
 import { JSDOM } from 'jsdom';
 
 /**
@@ -13,3 +14,6 @@ Object.assign(globalThis, {
   sessionStorage: dom.window.sessionStorage,
   IS_REACT_ACT_ENVIRONMENT: true,
 });
+
+// waitFor's 1 s default is short for a real server on a busy 2-core machine.
+configure({ asyncUtilTimeout: 10_000 });

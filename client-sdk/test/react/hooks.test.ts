@@ -26,7 +26,15 @@ describe('useSpoolStream', () => {
     const server = await startTestServer(answer);
     const spool = spoolClient({ url: server.url, transport: 'ws' });
     const { streamId } = await spool.sendMessage({ content: 'from a component' });
-    const { result } = renderHook(() => useSpoolStream(streamId), { wrapper: withSpool(spool) });
+    const statuses: string[] = [];
+    const { result } = renderHook(
+      () => {
+        const state = useSpoolStream(streamId);
+        if (statuses.at(-1) !== state.status) statuses.push(state.status);
+        return state;
+      },
+      { wrapper: withSpool(spool) },
+    );
 
     await waitFor(() => expect(result.current.lastIndex).toBeGreaterThanOrEqual(10));
     spool.dropConnection();
@@ -34,6 +42,7 @@ describe('useSpoolStream', () => {
     expect(result.current.text).toBe(await fullText(spool, streamId));
     expect(result.current.events.map((event) => event.index)).toEqual([...Array(answer.demoTokens + 2).keys()]);
     expect(result.current.error).toBeUndefined();
+    expect(statuses).toEqual(['idle', 'connecting', 'streaming', 'reconnecting', 'streaming', 'done']);
   });
 
   it('remounted mid-stream, goes on from the index kept in sessionStorage: nothing missing, nothing twice', async () => {
@@ -133,13 +142,17 @@ describe('useSendMessage and useChat', () => {
     await waitFor(() => expect(first.result.current.lastIndex).toBeGreaterThanOrEqual(10));
     first.unmount();
 
+    const kept = JSON.parse(sessionStorage.getItem(`spool:stream:${streamId}`) ?? '{}');
     const second = renderHook(() => useChat({ storageKey: 'chat' }), { wrapper: withSpool(spool) });
     expect(second.result.current.messages[0]).toMatchObject({ role: 'user', content: 'survive a reload' });
+    expect(second.result.current.lastIndex).toBeGreaterThanOrEqual(kept.lastIndex);
     await waitFor(() => expect(second.result.current.streamId).toBeUndefined(), { timeout: 10_000 });
     expect(second.result.current.messages[1]).toMatchObject({
       status: 'complete',
       content: await fullText(spool, streamId),
     });
+    // The answer now lives in the transcript: its stream progress is not kept twice.
+    expect(sessionStorage.getItem(`spool:stream:${streamId}`)).toBeNull();
   });
 
   it('useChat: an answer that fails joins the transcript as failed, and its error stays shown', async () => {
