@@ -1,9 +1,10 @@
 import type { ActiveTransport, Transport } from '@spool/client';
 import { useChat, useSpoolClient } from '@spool/client/react';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 
 const storageKey = 'spool-chat';
 const transportNames: Record<ActiveTransport, string> = { ws: 'WebSocket', sse: 'Server-Sent Events' };
+const speakers = { user: 'You', assistant: 'Spool' } as const;
 
 /** A chat with Spool: answers stream in, the transport in use shows, and a button drops the connection to show the resume. */
 export function App(props: { transport: Transport }) {
@@ -12,19 +13,30 @@ export function App(props: { transport: Transport }) {
   const [draft, setDraft] = useState('');
   const [inUse, setInUse] = useState<ActiveTransport>();
   const [drops, setDrops] = useState(0);
+  const [resumedAt, setResumedAt] = useState<number>();
+  const input = useRef<HTMLInputElement>(null);
+  const previousStatus = useRef(chat.status);
   const writing = chat.streamId !== undefined;
 
   useEffect(() => {
     void client.activeTransport().then(setInUse);
   }, [client]);
 
+  // "Resumed" only once events flow again after a reconnect, with the index they resumed at.
+  useEffect(() => {
+    if (previousStatus.current === 'reconnecting' && chat.status === 'streaming') setResumedAt(chat.lastIndex + 1);
+    previousStatus.current = chat.status;
+  }, [chat.status, chat.lastIndex]);
+
   const send = (event: FormEvent) => {
     event.preventDefault();
     const content = draft.trim();
-    if (!content) return;
+    if (!content || writing) return;
     setDraft('');
-    // The button is disabled while an answer is written, so send() has no reason to throw.
+    setResumedAt(undefined);
+    // The form refuses to send while an answer is written, so send() has no reason to throw.
     chat.send(content).catch((error: unknown) => console.error(error));
+    input.current?.focus();
   };
   const drop = () => {
     client.dropConnection();
@@ -50,11 +62,12 @@ export function App(props: { transport: Transport }) {
             </a>
           ))}
         </nav>
-        <p>
+        <p aria-live="polite">
           over <strong data-testid="transport">{inUse ? transportNames[inUse] : '…'}</strong> ·{' '}
           <span data-testid="status">{chat.status === 'idle' ? 'ready' : chat.status}</span>
           {writing && <span> · event {chat.lastIndex}</span>}
-          {drops > 0 && <span data-testid="drops"> · dropped {drops}×, resumed where it stopped</span>}
+          {drops > 0 && <span> · dropped {drops}×</span>}
+          {resumedAt !== undefined && <span data-testid="resumed"> · resumed at event {resumedAt}</span>}
         </p>
       </header>
 
@@ -63,10 +76,11 @@ export function App(props: { transport: Transport }) {
           <li
             key={message.id}
             className={`${message.role} ${message.status}`}
-            data-testid={`message-${message.role}`}
+            aria-busy={message.status === 'streaming'}
             data-status={message.status}
           >
-            {message.content}
+            <span className="visually-hidden">{speakers[message.role]}: </span>
+            <span data-testid={`message-${message.role}`}>{message.content}</span>
             {message.error && (
               <small>
                 {' '}
@@ -84,11 +98,11 @@ export function App(props: { transport: Transport }) {
 
       <form onSubmit={send}>
         <input
+          ref={input}
           aria-label="message"
           value={draft}
           onChange={(event) => setDraft(event.target.value)}
-          placeholder="Ask something"
-          disabled={writing}
+          placeholder={writing ? 'Spool is answering…' : 'Ask something'}
         />
         <button type="submit" disabled={writing || chat.status === 'sending'}>
           Send

@@ -81,6 +81,7 @@ async function ask(page: Page, question: string) {
 }
 
 const answerOnPage = (page: Page) => page.getByTestId('message-assistant').last();
+const answerStatus = (page: Page) => page.locator('li.assistant').last().getAttribute('data-status');
 
 describe.each([
   ['ws', 'WebSocket'],
@@ -94,13 +95,14 @@ describe.each([
         .poll(async () => (await answerOnPage(page).textContent())?.length ?? 0, patiently)
         .toBeGreaterThan(100);
       await page.getByRole('button', { name: 'Drop connection' }).click();
-      await expect.poll(() => answerOnPage(page).getAttribute('data-status'), patiently).toBe('complete');
+      await expect.poll(() => answerStatus(page), patiently).toBe('complete');
 
       expect(await page.getByTestId('transport').textContent()).toBe(shownAs);
       // Subscribed from 0, then again after the drop from where it stopped, not from 0.
       expect(starts[0]).toBe(0);
       expect(starts.length).toBeGreaterThanOrEqual(2);
       expect(starts.at(-1)).toBeGreaterThan(5);
+      expect(await page.getByTestId('resumed').textContent()).toMatch(/resumed at event \d+/);
       const shown = await answerOnPage(page).textContent();
       const node = spoolClient({ url: server.url, transport: 'ws' });
       const [conversation] = (await node.trpc.listConversations.query({})).items;
@@ -124,7 +126,7 @@ it('a reload mid-answer keeps the conversation and finishes the answer exactly',
       .poll(async () => (await answerOnPage(page).textContent())?.length ?? 0, patiently)
       .toBeGreaterThan(100);
     await page.reload();
-    await expect.poll(() => answerOnPage(page).getAttribute('data-status'), patiently).toBe('complete');
+    await expect.poll(() => answerStatus(page), patiently).toBe('complete');
     // The reloaded page went on from the index it had kept, not from 0.
     expect(starts.at(-1)).toBeGreaterThan(5);
 
