@@ -11,6 +11,7 @@ it("the README's five lines, as an app importing @spool/client: print the whole 
   const server = await startTestServer({ demoTokens: 40, demoTokensPerSecond: 200 });
   const { stdout } = await promisify(execFile)(process.execPath, [quickstart, 'from an app'], {
     env: { ...process.env, SPOOL_URL: server.url },
+    timeout: 15_000,
   });
 
   const spool = spoolClient({ url: server.url });
