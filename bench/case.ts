@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { connectRedis } from '../server/src/store/open-store.ts';
-import { subscribeFloor, subscribeSse, subscribeWs } from './clients.ts';
+import { subscribeFloor, subscribeSdk, subscribeSse, subscribeWs } from './clients.ts';
 import { collectGarbage } from './gc.ts';
 import { ChildHandle, errorMessage } from './ipc.ts';
 import { type LoopStats, monitorLoop } from './loop-monitor.ts';
@@ -124,11 +124,13 @@ export async function runCase(scenario: Scenario, path: Path, settings: CaseSett
     const channels = streamIds.map((streamId) => `${settings.prefix}:{${streamId}}`);
 
     if (server) await generator.call('create', { streamIds, leaseMs }, subscribeTimeoutMs);
-    const subscribers = server
-      ? path === 'sse'
+    const subscribers = !server
+      ? await subscribeFloor(await floorConnection(settings, cleanups), channels, recorder)
+      : path === 'sse'
         ? subscribeSse(server.hello.url, streamIds, recorder)
-        : subscribeWs(server.hello.url, streamIds, settings.streamsPerWs, recorder)
-      : await subscribeFloor(await floorConnection(settings, cleanups), channels, recorder);
+        : path === 'sdk'
+          ? subscribeSdk(server.hello.url, streamIds, settings.streamsPerWs, recorder)
+          : subscribeWs(server.hello.url, streamIds, settings.streamsPerWs, recorder);
     cleanups.push(async () => {
       await subscribers.close();
       return [];

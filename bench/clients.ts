@@ -1,8 +1,9 @@
 /**
- * The three ways the benchmark receives tokens: tRPC over WebSocket, tRPC over SSE (both exactly as
- * `@spool/client` builds them, see client-sdk/src/transports.ts), and the floor: one raw Redis
- * SUBSCRIBE connection, no server in between.
+ * The ways the benchmark receives tokens: tRPC over WebSocket and over SSE (the links
+ * `@spool/client` builds on, without it), `@spool/client` itself over WebSocket (resume logic and
+ * event validation included), and the floor: one raw Redis SUBSCRIBE connection, no server in between.
  */
+import { createSpoolClient, type SpoolClient } from '@spool/client';
 import type { AppRouter } from '@spool/server';
 import type { StreamEvent } from '@spool/shared';
 import { createTRPCClient, createWSClient, httpSubscriptionLink, type TRPCClient, wsLink } from '@trpc/client';
@@ -76,6 +77,36 @@ export function subscribeSse(url: string, streamIds: string[], recorder: Recorde
     connections: subscriptions.length,
     async close() {
       for (const subscription of subscriptions) subscription.unsubscribe();
+    },
+  };
+}
+
+/** `@spool/client` over WebSocket, one client (one socket) per `streamsPerConnection` streams, as an app would use it. */
+export function subscribeSdk(
+  url: string,
+  streamIds: string[],
+  streamsPerConnection: number,
+  recorder: Recorder,
+): Subscribers {
+  const clients: SpoolClient[] = [];
+  const stops: (() => void)[] = [];
+  for (const [stream, streamId] of streamIds.entries()) {
+    if (stream % streamsPerConnection === 0) clients.push(createSpoolClient({ url, transport: 'ws' }));
+    const client = clients.at(-1) as SpoolClient;
+    const stop = client.watch(streamId, {
+      onEvent: (event) => recorder.event(stream, event, wallNow()),
+      onError: (error) => recorder.fail(stream, error),
+      onStatus: (status) => {
+        if (status === 'reconnecting') recorder.reconnected();
+      },
+    });
+    stops.push(stop);
+  }
+  return {
+    connections: clients.length,
+    async close() {
+      for (const stop of stops) stop();
+      await Promise.all(clients.map((client) => client.close()));
     },
   };
 }

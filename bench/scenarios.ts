@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
-export type Path = 'floor' | 'ws' | 'sse';
-export const allPaths: readonly Path[] = ['floor', 'ws', 'sse'];
+export type Path = 'floor' | 'ws' | 'sdk' | 'sse';
+export const allPaths: readonly Path[] = ['floor', 'ws', 'sdk', 'sse'];
 
 /** The issue's targets, attached to the scenario they are stated for. */
 export interface Targets {
@@ -56,11 +56,11 @@ export interface Options {
   ttft: 'with' | 'only' | 'skip';
 }
 
-export const usage = `usage: node bench/run.ts [--quick] [--only SxT@R[,SxT@R...] | --ttft] [--paths floor,ws,sse] [--streams-per-ws N]
+export const usage = `usage: node bench/run.ts [--quick] [--only SxT@R[,SxT@R...] | --ttft] [--paths floor,ws,sdk,sse] [--streams-per-ws N]
   --quick           small scenarios, for development
   --only            scenarios to run, e.g. 1000x100@10 (R=0: unbounded); any S, T, R is accepted; no TTFT
   --ttft            only time to first token (embedded, and Redis + PostgreSQL)
-  --paths           which of floor, ws, sse to run (default: all three)
+  --paths           which of floor, ws, sdk (@spool/client over WS), sse to run (default: all)
   --streams-per-ws  streams sharing one WebSocket connection (default 1: one per stream)
   --server-node-args=FLAGS  extra Node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"`;
 
