@@ -29,6 +29,9 @@ export async function startOwnRedis() {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    // Refused until the server is up: each attempt's failure reaches waitFor through connect()'s
+    // rejection; ioredis would also print it as an unhandled 'error' event.
+    probe.on('error', () => {});
     await vi.waitFor(
       async () => {
         // Not up yet: connecting fails, and waitFor retries (reporting the last failure if it gives up).
