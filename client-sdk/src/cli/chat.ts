@@ -20,6 +20,12 @@ if (!content || (transport !== 'ws' && transport !== 'sse' && transport !== 'aut
   process.exit(2);
 }
 
+// Piped into `head`: a closed stdout ends the command quietly, as for any other Unix tool.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 const client = createSpoolClient({ url: values.url, transport, token: values.token });
 try {
   const reply = client.chat(content);
