@@ -25,7 +25,8 @@ export interface ChatOptions extends Omit<SendMessageInput, 'content'> {
  * One message and its answer: iterate for the text as it arrives (once), or await it (or its
  * `result`) for the final message. An answer that fails rejects `result` (and throws from the iterator) with a `SpoolError`.
  * Leaving the loop early stops reading the text, not the answer: `result` still resolves; to stop
- * watching, abort `signal`; to stop the answer, `cancel()`.
+ * watching, abort `signal`; to stop the answer, `cancel()`. Being awaitable, a reply returned from an
+ * async function (or passed to `Promise.resolve`) becomes its final message: return it from a plain one.
  */
 export interface ChatReply extends AsyncIterable<string>, PromiseLike<ChatResult> {
   /** The ids, once the server has accepted the message. */

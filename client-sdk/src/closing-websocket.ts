@@ -10,11 +10,17 @@ export function withClosingTimeout(Base: typeof WebSocket, timeoutMs: number): t
       super.close(code, reason);
       const timer = setTimeout(() => {
         if (this.readyState === this.CLOSED) return;
-        this.dispatchEvent(new CloseEvent('close', { code: 1006, reason: 'the closing handshake timed out' }));
+        this.dispatchEvent(closeEvent(1006, 'the closing handshake timed out'));
       }, timeoutMs);
       // In Node, a closed client must not keep the process alive for this.
       (timer as { unref?: () => void }).unref?.();
       this.addEventListener('close', () => clearTimeout(timer), { once: true });
     }
   };
+}
+
+/** A `close` event; where the runtime has no CloseEvent class, a plain Event carrying the same fields. */
+function closeEvent(code: number, reason: string): Event {
+  if (typeof CloseEvent === 'function') return new CloseEvent('close', { code, reason });
+  return Object.assign(new Event('close'), { code, reason, wasClean: false });
 }

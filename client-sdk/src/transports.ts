@@ -3,6 +3,7 @@ import { createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, type TR
 import { observable, type Unsubscribable } from '@trpc/server/observable';
 import { EventSource } from '#event-source';
 import { withClosingTimeout } from './closing-websocket.ts';
+import { SpoolError } from './errors.ts';
 import { type RetryPolicy, retryDelayMs } from './retry.ts';
 import { trackEventSources } from './tracked-event-source.ts';
 import { probeWebSocket } from './websocket-probe.ts';
@@ -58,12 +59,17 @@ export function openConnection(options: ConnectionOptions): Connection {
     WebSocket: withClosingTimeout(globalThis.WebSocket, options.keepAlive.pongTimeoutMs),
     retryDelayMs: (attempt) => retryDelayMs(options.retry, attempt),
   });
-  const eventSources = trackEventSources(EventSource);
+  if (!EventSource && options.transport === 'sse') {
+    throw new SpoolError('INVALID_INPUT', "transport 'sse' needs an EventSource, and this runtime has none", {
+      retryable: false,
+    });
+  }
+  const eventSources = EventSource ? trackEventSources(EventSource) : undefined;
   const sse = splitLink<AppRouter>({
     condition: (op) => op.type === 'subscription',
-    true: httpSubscriptionLink<AppRouter, typeof EventSource>({
+    true: httpSubscriptionLink<AppRouter, typeof globalThis.EventSource>({
       url: options.url,
-      EventSource: eventSources.EventSource,
+      EventSource: eventSources?.EventSource,
       connectionParams,
     }),
     false: httpBatchLink({
@@ -75,6 +81,7 @@ export function openConnection(options: ConnectionOptions): Connection {
   let choice: Promise<ActiveTransport> | undefined;
   const choose = () => {
     if (options.transport !== 'auto') return Promise.resolve(options.transport);
+    if (!eventSources) return Promise.resolve<ActiveTransport>('ws');
     choice ??= probeWebSocket(options.url, options.probeTimeoutMs).then((opened) => (opened ? 'ws' : 'sse'));
     return choice;
   };
@@ -85,7 +92,7 @@ export function openConnection(options: ConnectionOptions): Connection {
     activeTransport,
     drop() {
       ws.connection?.ws.close();
-      eventSources.failAll();
+      eventSources?.failAll();
     },
     close: () => ws.close(),
   };

@@ -15,17 +15,20 @@ export function App(props: { transport: Transport }) {
   const [drops, setDrops] = useState(0);
   const [resumedAt, setResumedAt] = useState<number>();
   const input = useRef<HTMLInputElement>(null);
-  const previousStatus = useRef(chat.status);
+  const reconnectedFrom = useRef<number>(undefined);
   const writing = chat.streamId !== undefined;
 
   useEffect(() => {
     void client.activeTransport().then(setInUse);
   }, [client]);
 
-  // "Resumed" only once events flow again after a reconnect, with the index they resumed at.
+  // "Resumed" once an event arrives after a reconnect, with the index it resumed at.
   useEffect(() => {
-    if (previousStatus.current === 'reconnecting' && chat.status === 'streaming') setResumedAt(chat.lastIndex + 1);
-    previousStatus.current = chat.status;
+    if (chat.status === 'reconnecting') reconnectedFrom.current ??= chat.lastIndex;
+    else if (reconnectedFrom.current !== undefined && chat.lastIndex > reconnectedFrom.current) {
+      setResumedAt(reconnectedFrom.current + 1);
+      reconnectedFrom.current = undefined;
+    }
   }, [chat.status, chat.lastIndex]);
 
   const send = (event: FormEvent) => {

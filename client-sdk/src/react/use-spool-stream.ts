@@ -6,8 +6,9 @@ import { useSpoolClient } from './provider.ts';
 import { loadProgress, type StreamProgress, saveProgress } from './stream-progress.ts';
 
 /**
- * `done` and `error`: the answer ended (`error`: it failed). `disconnected`: watching it stopped,
- * the connection could not be restored; the answer may go on, and `reconnect()` watches again.
+ * `done` and `error`: the end (`error`: the answer failed, or it cannot be watched: no such stream,
+ * a refused token). `disconnected`: the connection could not be restored within the retries; the
+ * answer may go on, and `reconnect()` watches again.
  */
 export type SpoolStreamStatus = 'idle' | StreamStatus | 'done' | 'error' | 'disconnected';
 
@@ -17,7 +18,7 @@ export interface SpoolStreamState {
   /** The events this mount received (after a remount, those since the saved index). */
   events: StreamEvent[];
   status: SpoolStreamStatus;
-  /** Why the answer failed (`error`), or why watching it stopped (`disconnected`). */
+  /** Why the answer failed or cannot be watched (`error`), or why watching it stopped (`disconnected`). */
   error: SpoolError | undefined;
   /** The index of the last event taken in; -1 before any. */
   lastIndex: number;
@@ -101,7 +102,9 @@ export function useSpoolStream(streamId: string | undefined, options: UseSpoolSt
       } catch (error) {
         if (controller.signal.aborted) return;
         if (!(error instanceof SpoolError)) throw error;
-        update({ status: 'disconnected', error });
+        // Retries spent: the answer may go on, watching may work later. Otherwise (no such stream,
+        // a refused token, a closed client) it never will: the end, as for a failed answer.
+        update({ status: error.retryable ? 'disconnected' : 'error', error });
       }
     })();
     return () => {

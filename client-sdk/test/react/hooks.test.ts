@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import './dom.ts';
 import { MemoryStreamStore } from '@spool/server';
 import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
@@ -186,5 +187,19 @@ describe('useSendMessage and useChat', () => {
     await waitFor(() => expect(result.current.streamId).toBeUndefined(), { timeout: 10_000 });
     expect(result.current.messages.map((message) => message.role)).toEqual(['user', 'assistant']);
     expect(result.current.messages[0]?.content).toBe('one');
+  });
+
+  it('useChat: an answer that cannot be watched (no such stream) ends as failed, and the chat goes on', async () => {
+    const server = await startTestServer(answer);
+    const spool = spoolClient({ url: server.url, transport: 'ws' });
+    const [streamId, assistantMessageId] = [randomUUID(), randomUUID()];
+    const lost = { conversationId: randomUUID(), userMessageId: randomUUID(), assistantMessageId, streamId };
+    sessionStorage.setItem('chat', JSON.stringify({ conversationId: undefined, messages: [], pending: lost }));
+    const { result } = renderHook(() => useChat({ storageKey: 'chat' }), { wrapper: withSpool(spool) });
+
+    await waitFor(() => expect(result.current.streamId).toBeUndefined());
+    expect(result.current.messages[0]).toMatchObject({ status: 'failed', error: { code: 'STREAM_NOT_FOUND' } });
+    await act(() => result.current.send('again'));
+    expect(result.current.streamId).toBeDefined();
   });
 });

@@ -1,37 +1,44 @@
-import type http from 'node:http';
+import { existsSync } from 'node:fs';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import { join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import serveStatic from 'serve-static';
 
-export type StaticHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+export type StaticHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
  * The chat page's built files (`web/`), read from disk at each request, so that a rebuild shows
- * at the next reload. Where they are missing, a page that says how to build them. Vite's hashed
+ * at the next reload. Where they are missing, a 404 that says how to build them. Vite's hashed
  * assets are cached for good; index.html is revalidated, since it names the current ones.
  */
 export function chatPageHandler(webDir: string | undefined, log: Logger): StaticHandler {
-  const serve = webDir
-    ? serveStatic(webDir, {
-        index: ['index.html'],
-        setHeaders(res, path) {
-          const hashed = path.includes('/assets/');
-          res.setHeader('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
-        },
-      })
-    : undefined;
+  if (!webDir) return (_req, res) => answer(res, 404, 'not found\n');
+  const assets = `assets${sep}`;
+  const serve = serveStatic(webDir, {
+    index: ['index.html'],
+    setHeaders(res, path) {
+      const hashed = relative(webDir, path).startsWith(assets);
+      res.setHeader('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
   return (req, res) => {
-    if (!serve) return notFound(res, 'not found\n');
     serve(req, res, (error?: unknown) => {
-      if (!error) return notFound(res, notBuilt);
+      if (!error) {
+        const built = existsSync(join(webDir, 'index.html'));
+        return answer(res, 404, built ? 'not found\n' : notBuilt);
+      }
+      const status = (error as { statusCode?: number }).statusCode ?? 500;
+      // 412, 416: the request's own conditions or range; nothing went wrong here.
+      if (status < 500) return answer(res, status, `${STATUS_CODES[status] ?? 'bad request'}\n`);
       log.error({ err: error, url: req.url }, 'the chat page could not be served');
-      res.writeHead(500, { 'content-type': 'text/plain' }).end('the chat page could not be read\n');
+      if (res.headersSent) res.destroy();
+      else answer(res, 500, 'the chat page could not be read\n');
     });
   };
 }
 
-const notBuilt =
-  'Not found. If you were looking for the chat page: it is not built. Run `npm run build -w @spool/web` (npm start does it), then reload.\n';
+const notBuilt = 'The chat page is not built. Run `npm run build -w @spool/web` (npm start does it), then reload.\n';
 
-function notFound(res: http.ServerResponse, text: string): void {
-  res.writeHead(404, { 'content-type': 'text/plain' }).end(text);
+function answer(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
 }

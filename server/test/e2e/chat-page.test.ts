@@ -42,5 +42,14 @@ describe('the chat page at /', () => {
     expect((await fetch(root, { method: 'POST' })).status).toBe(404);
     expect((await fetch(root, { method: 'HEAD' })).status).toBe(200);
     expect((await fetch(new URL('/healthz', root))).status).toBe(200);
+    expect(await (await fetch(new URL('/favicon.ico', root))).text()).toBe('not found\n');
+  });
+
+  it("answers a range it cannot satisfy with 416, not as the server's failure", async () => {
+    const dir = await pageFolder();
+    await writeFile(join(dir, 'index.html'), 'page');
+    const server = await startTestServer({ webDir: dir });
+    const response = await fetch(new URL('/', server.url), { headers: { range: 'bytes=99999-' } });
+    expect(response.status).toBe(416);
   });
 });
