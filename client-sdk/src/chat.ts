@@ -1,6 +1,6 @@
 import type { FinishReason, SendMessageInput, SendMessageOutput, StreamEvent, Timings, Usage } from '@spool/shared';
 import { AsyncQueue } from './async-queue.ts';
-import { SpoolError } from './errors.ts';
+import { connectionLost, SpoolError } from './errors.ts';
 import type { StreamOptions } from './stream.ts';
 
 /** A finished answer, as `client.chat()` resolves it. */
@@ -63,7 +63,7 @@ export function startChat(deps: ChatDeps, content: string, options: ChatOptions 
         return { ...ids, content, model, finishReason, usage, timings };
       }
     }
-    throw new SpoolError('CONNECTION_LOST', 'the stream ended without a terminal event', { retryable: true });
+    throw connectionLost('the stream ended without a terminal event');
   })();
   result.then(
     (done) => {

@@ -2,7 +2,7 @@ import type { AppRouter } from '@spool/server';
 import type { SendMessageInput, SendMessageOutput, StreamEvent } from '@spool/shared';
 import { createTRPCClient } from '@trpc/client';
 import { type ChatOptions, type ChatReply, startChat } from './chat.ts';
-import { SpoolError, toSpoolError } from './errors.ts';
+import { connectionLost, SpoolClientErrorCode, SpoolError, toSpoolError } from './errors.ts';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.ts';
 import { resumableStream, type StreamOptions } from './stream.ts';
 import {
@@ -64,10 +64,7 @@ export function createSpoolClient(options: SpoolClientOptions) {
       return await run(signal);
     } catch (error) {
       if (!signal.aborted) throw toSpoolError(error);
-      throw new SpoolError('CONNECTION_LOST', `no answer from Spool within ${requestTimeoutMs} ms`, {
-        retryable: true,
-        cause: error,
-      });
+      throw connectionLost(`no answer from Spool within ${requestTimeoutMs} ms`, error);
     }
   };
   const streamDeps = {
@@ -118,7 +115,9 @@ export function createSpoolClient(options: SpoolClientOptions) {
     },
     /** Closes the connections; streams still open, and calls made afterwards, fail with CLIENT_CLOSED. */
     close(): Promise<void> {
-      closed.abort(new SpoolError('CLIENT_CLOSED', 'the Spool client was closed', { retryable: false }));
+      closed.abort(
+        new SpoolError(SpoolClientErrorCode.clientClosed, 'the Spool client was closed', { retryable: false }),
+      );
       return connection.close();
     },
   };

@@ -59,15 +59,22 @@ export function toSpoolError(error: unknown): SpoolError {
   const message = error instanceof Error ? error.message : String(error);
   const code = spoolCodeIn(error);
   if (code) return new SpoolError(code, message, { retryable: isRetryableErrorCode(code), cause: error });
-  return new SpoolError(SpoolClientErrorCode.connectionLost, message || 'the connection to Spool failed', {
-    retryable: true,
-    cause: error,
-  });
+  return connectionLost(message || 'the connection to Spool failed', error);
+}
+
+/** The client's own retryable failure: the connection, not the answer. */
+export function connectionLost(message: string, cause?: unknown): SpoolError {
+  return new SpoolError(SpoolClientErrorCode.connectionLost, message, { retryable: true, cause });
+}
+
+/** An error and its causes, outermost first (a few levels: tRPC wraps WebSocket events twice). */
+export function* causesOf(error: unknown): Generator<Record<string, unknown>> {
+  for (let cause = error, depth = 0; isObject(cause) && depth < 5; cause = cause.cause, depth++) yield cause;
 }
 
 /** Looks through an error and its causes for a Spool code or a WebSocket close code that stands for one. */
 function spoolCodeIn(error: unknown): SpoolErrorCode | undefined {
-  for (let cause = error, depth = 0; isObject(cause) && depth < 5; cause = cause.cause, depth++) {
+  for (const cause of causesOf(error)) {
     const data = cause.data;
     if (isObject(data)) {
       const parsed = spoolErrorCodeSchema.safeParse(data.spoolCode);

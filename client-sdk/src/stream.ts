@@ -1,7 +1,7 @@
 import type { AppRouter } from '@spool/server';
-import { isTerminalEvent, type StreamEvent } from '@spool/shared';
+import { isTerminalEvent, SpoolErrorCode, type StreamEvent } from '@spool/shared';
 import type { TRPCClient } from '@trpc/client';
-import { SpoolError } from './errors.ts';
+import { connectionLost, type SpoolError } from './errors.ts';
 import { type RetryPolicy, retryDelayMs, sleep } from './retry.ts';
 import { subscribeOnce } from './subscription.ts';
 import type { ActiveTransport } from './transports.ts';
@@ -50,8 +50,8 @@ export async function* resumableStream(
   /** Counts a failure, and throws it when it cannot be mended or the retries are spent. */
   const fail = (error: SpoolError) => {
     // A token source is asked again at the next connection: a refused token is worth one more try.
-    const freshToken = error.code === 'UNAUTHENTICATED' && deps.refreshesToken && !tokenRefused;
-    if (error.code === 'UNAUTHENTICATED') tokenRefused = true;
+    const freshToken = error.code === SpoolErrorCode.unauthenticated && deps.refreshesToken && !tokenRefused;
+    if (error.code === SpoolErrorCode.unauthenticated) tokenRefused = true;
     failures += 1;
     if (!(error.retryable || freshToken) || failures > deps.retry.maxRetries) throw error;
     setStatus('reconnecting');
@@ -67,9 +67,7 @@ export async function* resumableStream(
           const { event } = notice;
           if (event.index < nextIndex) continue; // delivered before a reconnect
           if (event.index > nextIndex) {
-            fail(
-              new SpoolError('CONNECTION_LOST', `expected event ${nextIndex}, got ${event.index}`, { retryable: true }),
-            );
+            fail(connectionLost(`expected event ${nextIndex}, got ${event.index}`));
             break;
           }
           nextIndex += 1;
@@ -85,10 +83,9 @@ export async function* resumableStream(
           // tRPC's WebSocket client reconnects and resubscribes by itself; SSE is reopened here.
           if (transport === 'sse') break;
         } else {
-          const ended = new SpoolError('CONNECTION_LOST', 'the subscription ended before the stream did', {
-            retryable: true,
-          });
-          fail(notice.type === 'failed' ? notice.error : ended);
+          fail(
+            notice.type === 'failed' ? notice.error : connectionLost('the subscription ended before the stream did'),
+          );
           break;
         }
       }

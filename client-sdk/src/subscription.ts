@@ -1,8 +1,8 @@
 import type { AppRouter } from '@spool/server';
-import { type StreamEvent, streamEventSchema } from '@spool/shared';
+import { SpoolErrorCode, type StreamEvent, streamEventSchema } from '@spool/shared';
 import type { TRPCClient } from '@trpc/client';
 import { AsyncQueue } from './async-queue.ts';
-import { SpoolError, toSpoolError } from './errors.ts';
+import { causesOf, SpoolError, toSpoolError } from './errors.ts';
 
 /** What one subscription attempt reports, in order. */
 export type Notice =
@@ -43,7 +43,7 @@ export function subscribeOnce(
         if (parsed.success) notices.push({ type: 'event', event: parsed.data });
         else {
           const message = `the server sent an event this client does not understand: ${parsed.error.message}`;
-          notices.end(new SpoolError('INTERNAL', message, { retryable: false, cause: parsed.error }));
+          notices.end(new SpoolError(SpoolErrorCode.internal, message, { retryable: false, cause: parsed.error }));
         }
       },
       onConnectionStateChange(state) {
@@ -79,13 +79,11 @@ export function subscribeOnce(
  * EventSource's `error`, which has no `close` after it.
  */
 function isSocketErrorEvent(error: unknown): boolean {
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 3; depth++) {
-    const inner: unknown = cause.cause;
-    if (cause.name === 'TRPCWebSocketClosedError') {
-      const errorEvent = typeof inner === 'object' && inner !== null && 'type' in inner && inner.type === 'error';
-      return errorEvent && cause.message === 'WebSocket closed';
-    }
-    cause = inner;
+  for (const cause of causesOf(error)) {
+    if (cause.name !== 'TRPCWebSocketClosedError') continue;
+    const inner = cause.cause;
+    const errorEvent = typeof inner === 'object' && inner !== null && 'type' in inner && inner.type === 'error';
+    return errorEvent && cause.message === 'WebSocket closed';
   }
   return false;
 }

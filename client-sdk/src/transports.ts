@@ -1,4 +1,5 @@
 import type { AppRouter } from '@spool/server';
+import { SpoolErrorCode } from '@spool/shared';
 import { createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCLink, wsLink } from '@trpc/client';
 import { observable, type Unsubscribable } from '@trpc/server/observable';
 import { EventSource } from '#event-source';
@@ -60,9 +61,13 @@ export function openConnection(options: ConnectionOptions): Connection {
     retryDelayMs: (attempt) => retryDelayMs(options.retry, attempt),
   });
   if (!EventSource && options.transport === 'sse') {
-    throw new SpoolError('INVALID_INPUT', "transport 'sse' needs an EventSource, and this runtime has none", {
-      retryable: false,
-    });
+    throw new SpoolError(
+      SpoolErrorCode.invalidInput,
+      "transport 'sse' needs an EventSource, and this runtime has none",
+      {
+        retryable: false,
+      },
+    );
   }
   const eventSources = EventSource ? trackEventSources(EventSource) : undefined;
   const sse = splitLink<AppRouter>({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { range } from '../../server/test/helpers/clients.ts';
 import { startTestServer } from '../../server/test/helpers/server.ts';
 import { testAuth, tokenFor } from '../../server/test/helpers/tokens.ts';
-import { collect, spoolClient } from './helpers/sdk.ts';
+import { collect, indexes, reading, spoolClient } from './helpers/sdk.ts';
 
 describe('a token that expires mid-answer (WebSocket closed with 4401)', () => {
   const server = () =>
@@ -23,12 +23,9 @@ describe('a token that expires mid-answer (WebSocket closed with 4401)', () => {
     const token = await tokenFor('ada', { expiresIn: 2 });
     const spool = spoolClient({ url: (await server()).url, transport: 'ws', token });
     const { streamId } = await spool.sendMessage({ content: 'a long answer' });
-    const seen: number[] = [];
-    const reading = (async () => {
-      for await (const event of spool.stream(streamId)) seen.push(event.index);
-    })();
-    await expect(reading).rejects.toMatchObject({ name: 'SpoolError', code: 'UNAUTHENTICATED', retryable: false });
-    expect(seen).toEqual(range(0, seen.length - 1));
+    const { seen, done } = reading(spool.stream(streamId));
+    await expect(done).rejects.toMatchObject({ name: 'SpoolError', code: 'UNAUTHENTICATED', retryable: false });
+    expect(indexes(seen)).toEqual(range(0, seen.length - 1));
     expect(seen.length).toBeGreaterThan(10);
   });
 });

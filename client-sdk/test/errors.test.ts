@@ -6,7 +6,7 @@ import { testAuth, tokenFor } from '../../server/test/helpers/tokens.ts';
 import { SpoolError } from '../src/errors.ts';
 import type { Transport } from '../src/transports.ts';
 import { rateLimitedModel } from './helpers/models.ts';
-import { collect, spoolClient } from './helpers/sdk.ts';
+import { collect, indexes, reading, spoolClient } from './helpers/sdk.ts';
 
 describe.each<Exclude<Transport, 'auto'>>(['ws', 'sse'])('typed errors (%s)', (transport) => {
   it('a stream that does not exist: STREAM_NOT_FOUND, thrown at once, not retried', async () => {
@@ -62,15 +62,11 @@ describe.each<Exclude<Transport, 'auto'>>(['ws', 'sse'])('typed errors (%s)', (t
       retry: { maxRetries: 3, baseDelayMs: 10, maxDelayMs: 20 },
     });
     const { streamId } = await spool.sendMessage({ content: 'into the void' });
-    const seen: number[] = [];
-    const watching = (async () => {
-      for await (const event of spool.stream(streamId)) {
-        seen.push(event.index);
-        if (event.index === 3) proxy.cut();
-      }
-    })();
-    await expect(watching).rejects.toMatchObject({ name: 'SpoolError', code: 'CONNECTION_LOST', retryable: true });
-    expect(seen.slice(0, 4)).toEqual([0, 1, 2, 3]);
+    const { seen, done } = reading(spool.stream(streamId), (event) => {
+      if (event.index === 3) proxy.cut();
+    });
+    await expect(done).rejects.toMatchObject({ name: 'SpoolError', code: 'CONNECTION_LOST', retryable: true });
+    expect(indexes(seen).slice(0, 4)).toEqual([0, 1, 2, 3]);
   });
 });
 
@@ -117,12 +113,10 @@ describe('cancel and watch', () => {
     const spool = spoolClient({ url: server.url });
     const { streamId } = await spool.sendMessage({ content: 'abort me' });
     const controller = new AbortController();
-    const reading = (async () => {
-      for await (const event of spool.stream(streamId, { signal: controller.signal })) {
-        if (event.index === 2) controller.abort(new Error('enough'));
-      }
-    })();
-    await expect(reading).rejects.toThrow('enough');
+    const { done } = reading(spool.stream(streamId, { signal: controller.signal }), (event) => {
+      if (event.index === 2) controller.abort(new Error('enough'));
+    });
+    await expect(done).rejects.toThrow('enough');
     const events = await collect(spool.stream(streamId));
     expect(events.at(-1)).toMatchObject({ type: 'done', finishReason: 'stop' });
   });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { startTestServer } from '../../server/test/helpers/server.ts';
-import { spoolClient } from './helpers/sdk.ts';
+import { lastSavedAnswer, spoolClient } from './helpers/sdk.ts';
 
 const quickstart = fileURLToPath(new URL('../examples/quickstart.ts', import.meta.url));
 
@@ -15,8 +15,7 @@ it("the README's five lines, as an app importing @spool/client: print the whole 
   });
 
   const spool = spoolClient({ url: server.url });
-  const [conversation] = (await spool.trpc.listConversations.query({})).items;
-  const [saved] = (await spool.trpc.listMessages.query({ conversationId: conversation?.id ?? '', limit: 1 })).items;
+  const saved = await lastSavedAnswer(spool);
   expect(saved?.status).toBe('complete');
   expect(stdout).toBe(saved?.content);
   expect(stdout).toContain('from an app');

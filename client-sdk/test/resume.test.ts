@@ -5,7 +5,7 @@ import { startTcpProxy } from '../../server/test/helpers/tcp-proxy.ts';
 import type { StreamStatus } from '../src/stream.ts';
 import type { Transport } from '../src/transports.ts';
 import { startHttpOnlyProxy } from './helpers/http-only-proxy.ts';
-import { collect, fullText, spoolClient } from './helpers/sdk.ts';
+import { collect, fullText, indexes, lastSavedAnswer, reading, spoolClient } from './helpers/sdk.ts';
 
 const answer = { demoTokens: 60, demoTokensPerSecond: 150 };
 
@@ -20,8 +20,7 @@ describe.each<Transport>(['ws', 'sse', 'auto'])('an answer over %s', (transport)
     const result = await reply.result;
     expect(result).toMatchObject({ finishReason: 'stop', content: streamed, model: expect.stringContaining('demo') });
     expect(streamed).toBe(await fullText(spool, result.streamId));
-    const [saved] = (await spool.trpc.listMessages.query({ conversationId: result.conversationId, limit: 1 })).items;
-    expect(saved?.content).toBe(streamed);
+    expect((await lastSavedAnswer(spool, result.conversationId))?.content).toBe(streamed);
     expect(await spool.activeTransport()).toBe(transport === 'sse' ? 'sse' : 'ws');
   });
 });
@@ -32,11 +31,9 @@ describe.each<Exclude<Transport, 'auto'>>(['ws', 'sse'])('a dropped connection (
     const spool = spoolClient({ url: server.url, transport });
     const { streamId } = await spool.sendMessage({ content: 'keep going' });
     const statuses: StreamStatus[] = [];
-    const events = [];
-    for await (const event of spool.stream(streamId, { onStatus: (status) => statuses.push(status) })) {
-      events.push(event);
+    const events = await collect(spool.stream(streamId, { onStatus: (status) => statuses.push(status) }), (event) => {
       if (event.index === 10) server.dropConnections();
-    }
+    });
 
     expect(statuses).toEqual(['connecting', 'streaming', 'reconnecting', 'streaming']);
     expect(events.map((event) => event.index)).toEqual(range(0, events.length - 1));
@@ -48,6 +45,7 @@ describe.each<Exclude<Transport, 'auto'>>(['ws', 'sse'])('a dropped connection (
     const server = await startTestServer(answer);
     const proxy = await startTcpProxy({ host: '127.0.0.1', port: server.port });
     const spool = spoolClient({ url: `http://127.0.0.1:${proxy.port}/trpc`, transport });
+    let cut = true;
     const reply = spool.chat('through a flaky network', {
       onToken: () => {
         if (!cut) return;
@@ -57,7 +55,6 @@ describe.each<Exclude<Transport, 'auto'>>(['ws', 'sse'])('a dropped connection (
         setTimeout(() => proxy.restore(), 150);
       },
     });
-    let cut = true;
     const result = await reply.result;
     expect(cut).toBe(false);
 
@@ -103,11 +100,9 @@ describe('connections that fail quietly or twice', () => {
     });
     const { streamId } = await spool.sendMessage({ content: 'through a network that goes quiet' });
     const statuses: StreamStatus[] = [];
-    const events = [];
-    for await (const event of spool.stream(streamId, { onStatus: (status) => statuses.push(status) })) {
-      events.push(event);
+    const events = await collect(spool.stream(streamId, { onStatus: (status) => statuses.push(status) }), (event) => {
       if (event.index === 3) proxy.freeze();
-    }
+    });
     expect(statuses).toContain('reconnecting');
     expect(events.map((event) => event.index)).toEqual(range(0, 61));
   });
@@ -120,12 +115,11 @@ describe('connections that fail quietly or twice', () => {
       const url = `http://127.0.0.1:${proxy.port}/trpc`;
       const spool = spoolClient({ url, transport, retry: { maxRetries: 1, baseDelayMs: 50 } });
       const { streamId } = await spool.sendMessage({ content: 'one cut' });
-      const events = [];
-      for await (const event of spool.stream(streamId)) {
-        events.push(event);
-        if (event.index === 5) proxy.cut();
-        if (event.index === 5) proxy.restore();
-      }
+      const events = await collect(spool.stream(streamId), (event) => {
+        if (event.index !== 5) return;
+        proxy.cut();
+        proxy.restore();
+      });
       expect(events.map((event) => event.index)).toEqual(range(0, answer.demoTokens + 1));
     },
   );
@@ -136,15 +130,11 @@ describe('connections that fail quietly or twice', () => {
       const server = await startTestServer(answer);
       const spool = spoolClient({ url: server.url, transport });
       const { streamId } = await spool.sendMessage({ content: 'close me' });
-      const seen: number[] = [];
-      const reading = (async () => {
-        for await (const event of spool.stream(streamId)) {
-          seen.push(event.index);
-          if (event.index === 5) void spool.close();
-        }
-      })();
-      await expect(reading).rejects.toMatchObject({ name: 'SpoolError', code: 'CLIENT_CLOSED', retryable: false });
-      expect(seen).toEqual(range(0, 5));
+      const { seen, done } = reading(spool.stream(streamId), (event) => {
+        if (event.index === 5) void spool.close();
+      });
+      await expect(done).rejects.toMatchObject({ name: 'SpoolError', code: 'CLIENT_CLOSED', retryable: false });
+      expect(indexes(seen)).toEqual(range(0, 5));
       await expect(spool.sendMessage({ content: 'after' })).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
     },
   );

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fullText, spoolClient } from '../../client-sdk/test/helpers/sdk.ts';
+import { fullText, lastSavedAnswer, spoolClient } from '../../client-sdk/test/helpers/sdk.ts';
 import { startTestServer } from '../../server/test/helpers/server.ts';
 
 const webRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -105,8 +105,7 @@ describe.each([
       expect(await page.getByTestId('resumed').textContent()).toMatch(/resumed at event \d+/);
       const shown = await answerOnPage(page).textContent();
       const node = spoolClient({ url: server.url, transport: 'ws' });
-      const [conversation] = (await node.trpc.listConversations.query({})).items;
-      const [saved] = (await node.trpc.listMessages.query({ conversationId: conversation?.id ?? '', limit: 1 })).items;
+      const saved = await lastSavedAnswer(node);
       expect(saved?.streamId).toBeDefined();
       expect(shown).toBe(await fullText(node, saved?.streamId ?? ''));
       expect(shown).toBe(saved?.content);
@@ -132,8 +131,7 @@ it('a reload mid-answer keeps the conversation and finishes the answer exactly',
 
     expect(await page.getByTestId('message-user').textContent()).toBe('survive a reload');
     const node = spoolClient({ url: server.url, transport: 'ws' });
-    const [conversation] = (await node.trpc.listConversations.query({})).items;
-    const [saved] = (await node.trpc.listMessages.query({ conversationId: conversation?.id ?? '', limit: 1 })).items;
+    const saved = await lastSavedAnswer(node);
     expect(await answerOnPage(page).textContent()).toBe(saved?.content);
     expect(failures).toEqual([]);
   } finally {

@@ -18,6 +18,12 @@ afterEach(() => {
   sessionStorage.clear();
 });
 
+/** What useSpoolStream keeps of a stream in sessionStorage, if anything. */
+function kept(streamId: string): { lastIndex: number; text: string } | undefined {
+  const saved = sessionStorage.getItem(`spool:stream:${streamId}`);
+  return saved === null ? undefined : JSON.parse(saved);
+}
+
 function withSpool(client: SpoolClient) {
   return ({ children }: { children: ReactNode }) => createElement(SpoolProvider, { client }, children);
 }
@@ -53,14 +59,14 @@ describe('useSpoolStream', () => {
     const first = renderHook(() => useSpoolStream(streamId), { wrapper: withSpool(spool) });
     await waitFor(() => expect(first.result.current.lastIndex).toBeGreaterThanOrEqual(15));
     first.unmount();
-    const kept = JSON.parse(sessionStorage.getItem(`spool:stream:${streamId}`) ?? '{}');
-    expect(kept.lastIndex).toBeGreaterThanOrEqual(15);
+    const progress = kept(streamId);
+    expect(progress?.lastIndex).toBeGreaterThanOrEqual(15);
 
     const second = renderHook(() => useSpoolStream(streamId), { wrapper: withSpool(spool) });
-    expect(second.result.current.text).toBe(kept.text);
+    expect(second.result.current.text).toBe(progress?.text);
     await waitFor(() => expect(second.result.current.status).toBe('done'), { timeout: 10_000 });
     expect(second.result.current.text).toBe(await fullText(spool, streamId));
-    expect(second.result.current.events[0]?.index).toBe(kept.lastIndex + 1);
+    expect(second.result.current.events[0]?.index).toBe((progress?.lastIndex ?? Number.NaN) + 1);
   });
 
   it('stops watching when unmounted: the server holds no subscription for it afterwards', async () => {
@@ -143,17 +149,17 @@ describe('useSendMessage and useChat', () => {
     await waitFor(() => expect(first.result.current.lastIndex).toBeGreaterThanOrEqual(10));
     first.unmount();
 
-    const kept = JSON.parse(sessionStorage.getItem(`spool:stream:${streamId}`) ?? '{}');
+    const progress = kept(streamId);
     const second = renderHook(() => useChat({ storageKey: 'chat' }), { wrapper: withSpool(spool) });
     expect(second.result.current.messages[0]).toMatchObject({ role: 'user', content: 'survive a reload' });
-    expect(second.result.current.lastIndex).toBeGreaterThanOrEqual(kept.lastIndex);
+    expect(second.result.current.lastIndex).toBeGreaterThanOrEqual(progress?.lastIndex ?? Number.NaN);
     await waitFor(() => expect(second.result.current.streamId).toBeUndefined(), { timeout: 10_000 });
     expect(second.result.current.messages[1]).toMatchObject({
       status: 'complete',
       content: await fullText(spool, streamId),
     });
     // The answer now lives in the transcript: its stream progress is not kept twice.
-    expect(sessionStorage.getItem(`spool:stream:${streamId}`)).toBeNull();
+    expect(kept(streamId)).toBeUndefined();
   });
 
   it('useChat: an answer that fails joins the transcript as failed, and its error stays shown', async () => {
