@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { startSpool } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
+import { chatPageBuilt } from './transports/chat-page.ts';
 
 /** `npm start`: configuration from the environment, embedded defaults for whatever is unset. */
 async function main(): Promise<void> {
@@ -19,7 +18,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Answers come from ${provider.defaultModel} (callers may pick: ${provider.models.join(', ')}).\n`,
   );
-  if (config.webDir && existsSync(join(config.webDir, 'index.html'))) {
+  if (config.webDir && chatPageBuilt(config.webDir)) {
     process.stdout.write(`Chat in a browser: ${new URL('/', spool.url).href}\n`);
   } else if (config.webDir) {
     process.stdout.write(`The chat page is not built (npm run build -w @spool/web; npm start does it).\n`);

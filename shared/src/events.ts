@@ -92,11 +92,7 @@ export type StreamEventType = StreamEvent['type'];
 export const terminalEventBodySchema = z.discriminatedUnion('type', [doneBody, errorBody]);
 export type TerminalEventBody = z.infer<typeof terminalEventBodySchema>;
 
-export const terminalEventSchema = z.discriminatedUnion('type', [
-  doneBody.extend({ index }),
-  errorBody.extend({ index }),
-]);
-export type TerminalEvent = z.infer<typeof terminalEventSchema>;
+export type TerminalEvent = Extract<StreamEvent, { type: 'done' | 'error' }>;
 
 export const terminalEventTypes: ReadonlySet<StreamEventType> = new Set<StreamEventType>(['done', 'error']);
 

@@ -31,7 +31,7 @@ export class ClientMessageClaims {
   async claim(ownerId: string, clientMessageId: string, ids: SendMessageOutput): Promise<SendMessageOutput | null> {
     const { keyValue, waitMs } = this.#options;
     const key = keyOf(ownerId, clientMessageId);
-    const mine = JSON.stringify({ ids, committed: false });
+    const mine = pendingClaim(ids);
     const deadline = Date.now() + waitMs;
     for (;;) {
       const existing = await keyValue.setIfAbsent(key, mine, waitMs * 2);
@@ -56,9 +56,13 @@ export class ClientMessageClaims {
 
   /** Lets a later request with the same id try again, after this one (holding the claim for `ids`) failed. */
   async release(ownerId: string, clientMessageId: string, ids: SendMessageOutput): Promise<void> {
-    const mine = JSON.stringify({ ids, committed: false });
-    await this.#options.keyValue.deleteIfEquals(keyOf(ownerId, clientMessageId), mine);
+    await this.#options.keyValue.deleteIfEquals(keyOf(ownerId, clientMessageId), pendingClaim(ids));
   }
+}
+
+/** A claim not yet committed; `release` deletes it only if it is still exactly this. */
+function pendingClaim(ids: SendMessageOutput): string {
+  return JSON.stringify({ ids, committed: false });
 }
 
 function keyOf(ownerId: string, clientMessageId: string): string {

@@ -31,10 +31,8 @@ export class HistoryCache {
 
   /** The owner and recent messages, or null if the conversation does not exist. */
   async load(conversationId: string): Promise<ConversationHistory | null> {
-    const cached = await this.#options.keyValue.get(keyOf(conversationId));
-    const parsed = cached === null ? undefined : cachedHistorySchema.safeParse(parseJson(cached));
     // A missing or unreadable entry: read the database and cache it afresh.
-    return parsed?.success ? parsed.data : this.refresh(conversationId);
+    return (await this.#cached(conversationId)) ?? this.#refresh(conversationId);
   }
 
   /**
@@ -45,12 +43,11 @@ export class HistoryCache {
    */
   async append(conversationId: string, messages: ConversationHistory['messages']): Promise<void> {
     const { keyValue, count, ttlMs } = this.#options;
-    const cached = await keyValue.get(keyOf(conversationId));
-    const parsed = cached === null ? undefined : cachedHistorySchema.safeParse(parseJson(cached));
-    if (!parsed?.success) return;
-    const known = new Set(parsed.data.messages.map((message) => message.id));
-    const updated = [...parsed.data.messages, ...messages.filter((message) => !known.has(message.id))].slice(-count);
-    await keyValue.set(keyOf(conversationId), JSON.stringify({ ...parsed.data, messages: updated }), ttlMs);
+    const cached = await this.#cached(conversationId);
+    if (!cached) return;
+    const known = new Set(cached.messages.map((message) => message.id));
+    const updated = [...cached.messages, ...messages.filter((message) => !known.has(message.id))].slice(-count);
+    await keyValue.set(keyOf(conversationId), JSON.stringify({ ...cached, messages: updated }), ttlMs);
   }
 
   /** Drops the cached history: the next load reads the database. For saves made outside `append`. */
@@ -58,8 +55,15 @@ export class HistoryCache {
     await this.#options.keyValue.delete(keyOf(conversationId));
   }
 
+  /** The cached history, if there is a readable one. */
+  async #cached(conversationId: string): Promise<ConversationHistory | undefined> {
+    const cached = await this.#options.keyValue.get(keyOf(conversationId));
+    const parsed = cached === null ? undefined : cachedHistorySchema.safeParse(parseJson(cached));
+    return parsed?.success ? parsed.data : undefined;
+  }
+
   /** Reads the history from the database and caches it. */
-  async refresh(conversationId: string): Promise<ConversationHistory | null> {
+  async #refresh(conversationId: string): Promise<ConversationHistory | null> {
     const { db, keyValue, count, ttlMs } = this.#options;
     const history = await loadHistory(db.em(), conversationId, count);
     if (history) await keyValue.set(keyOf(conversationId), JSON.stringify(history), ttlMs);

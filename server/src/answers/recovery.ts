@@ -26,7 +26,7 @@ const pageSize = 200;
  * on another instance, are left alone. Safe to run on every instance at once: each answer is saved
  * once, by whoever gets there first. Returns how many it saved.
  */
-export async function recoverAnswers(deps: RecoveryDeps): Promise<number> {
+async function recoverAnswers(deps: RecoveryDeps): Promise<number> {
   const { db, generations, log } = deps;
   let saved = 0;
   let after: string | undefined;

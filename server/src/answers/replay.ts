@@ -14,7 +14,7 @@ export class AnswerRecorder {
 
   /** The index the next event gets: events recorded so far. */
   get nextIndex(): number {
-    return this.#replay.tokenLengths.length + this.#replay.events.length;
+    return replayLength(this.#replay);
   }
 
   record(event: StreamEvent): void {

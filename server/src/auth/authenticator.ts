@@ -28,14 +28,14 @@ export interface Authenticator {
   authenticate(token: string | undefined): Promise<Identity>;
 }
 
-export class UnauthenticatedError extends SpoolError {
+class UnauthenticatedError extends SpoolError {
   constructor(message: string, options?: ErrorOptions) {
     super(SpoolErrorCode.unauthenticated, message, options);
   }
 }
 
 /** The one user of the embedded development mode, when no authentication is configured. */
-export const developmentUserId = 'local';
+const developmentUserId = 'local';
 
 export function createAuthenticator(config: AuthConfig): Authenticator {
   if (config.mode === 'development') {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { entities } from './entities.ts';
 
 /** The repository's `migrations/` folder: append-only, made by `npm run migration:create`. */
-export const migrationsPath = fileURLToPath(new URL('../../../migrations', import.meta.url));
+const migrationsPath = fileURLToPath(new URL('../../../migrations', import.meta.url));
 
 /** In-memory PGlite: `SPOOL_DATA_DIR=memory://`. */
 export const inMemoryDataDir = 'memory://';

@@ -71,7 +71,7 @@ export async function saveExchange(em: EntityManager, exchange: Exchange): Promi
 }
 
 /** The ids of the exchange saved under the caller's `clientMessageId`, if any. */
-export async function findExchange(
+async function findExchange(
   em: EntityManager,
   ownerId: string,
   clientMessageId: string,

@@ -4,6 +4,7 @@ import {
   SpoolErrorCode,
   type StreamEventBody,
   type TerminalEvent,
+  type TerminalEventBody,
   type Timings,
   type Usage,
 } from '@spool/shared';
@@ -53,8 +54,6 @@ export interface GenerationDeps {
 /** Why a generation was stopped from outside: the reason given to its AbortController. */
 export type StopReason = 'cancelled' | 'shutdown' | 'rejected';
 
-type TerminalBody = Extract<StreamEventBody, { type: 'done' | 'error' }>;
-
 /**
  * Streams one answer into the store: `start`, the tokens, then the final message is saved and
  * exactly one terminal event appended, whatever happens. `stop` aborts it: 'cancelled' ends it with
@@ -72,7 +71,12 @@ export async function runGeneration(
   const { store, log } = deps;
   const { streamId } = job;
   const recorder = new AnswerRecorder();
-  const append = async (body: StreamEventBody) => recorder.record(await store.append(streamId, body));
+  const startedAt = performance.now();
+  let firstTokenAt: number | null = null;
+  const append = async (body: StreamEventBody) => {
+    recorder.record(await store.append(streamId, body));
+    if (body.type === 'token') firstTokenAt ??= performance.now();
+  };
   const renewal = setInterval(() => {
     store.renewLease(streamId).catch((error: unknown) => log.warn({ err: error, streamId }, 'lease renewal failed'));
     deps.userLeases
@@ -80,9 +84,7 @@ export async function runGeneration(
       .catch((error: unknown) => log.warn({ err: error, streamId }, 'user lease renewal failed'));
   }, deps.leaseMs / 3);
   try {
-    let terminal: TerminalBody;
-    const startedAt = performance.now();
-    let firstTokenAt: number | null = null;
+    let terminal: TerminalEventBody;
     try {
       const start = append({
         type: 'start',
@@ -95,21 +97,17 @@ export async function runGeneration(
       const [started, context] = await Promise.allSettled([start, contextFor(job, deps)]);
       if (started.status === 'rejected') throw started.reason;
       if (context.status === 'rejected') throw context.reason;
-      const ended = await streamAnswer(job, deps, stop, context.value, async (body) => {
-        await append(body);
-        firstTokenAt ??= performance.now();
-      });
-      terminal = { ...ended, timings: timingsSince(startedAt, firstTokenAt) };
+      terminal = await streamAnswer(job, deps, stop, context.value, append);
     } catch (error) {
       if (error instanceof StoreError && error.code !== SpoolErrorCode.storeUnavailable) {
         // The stream ended or vanished under us: there is nowhere left to write to.
         log.error({ err: error, streamId }, 'generation stopped: its stream is gone or already ended');
         return;
       }
-      const ending = terminalFor(stop, error);
-      terminal = ending.type === 'done' ? { ...ending, timings: timingsSince(startedAt, firstTokenAt) } : ending;
+      terminal = terminalFor(stop, error);
       if (terminal.type === 'error' && !stop.aborted) log.warn({ err: error, streamId }, 'generation failed');
     }
+    if (terminal.type === 'done') terminal = { ...terminal, timings: timingsSince(startedAt, firstTokenAt) };
     await finish(job, deps, { recorder, terminal, finalStop });
   } finally {
     clearInterval(renewal);
@@ -122,7 +120,7 @@ async function streamAnswer(
   stop: AbortSignal,
   messages: ChatMessage[],
   appendToken: (body: StreamEventBody) => Promise<void>,
-): Promise<Extract<TerminalBody, { type: 'done' }>> {
+): Promise<Extract<TerminalEventBody, { type: 'done' }>> {
   let usage: Usage | null = null;
   let finishReason: (StreamEventBody & { type: 'done' })['finishReason'] = 'stop';
   for await (const chunk of deps.provider.stream({ model: job.model, messages, signal: stop })) {
@@ -151,7 +149,7 @@ async function contextFor(job: GenerationJob, deps: GenerationDeps): Promise<Cha
 
 interface Ending {
   recorder: AnswerRecorder;
-  terminal: TerminalBody;
+  terminal: TerminalEventBody;
   finalStop: AbortSignal;
 }
 
@@ -197,7 +195,7 @@ function timingsSince(startedAt: number, firstTokenAt: number | null): Timings {
   return { firstTokenMs: firstTokenAt === null ? null : since(firstTokenAt), durationMs: since(performance.now()) };
 }
 
-function terminalFor(stop: AbortSignal, error: unknown): TerminalBody {
+function terminalFor(stop: AbortSignal, error: unknown): TerminalEventBody {
   if (stop.aborted && stop.reason === 'cancelled') return { type: 'done', finishReason: 'cancelled', usage: null };
   if (stop.aborted && stop.reason === 'shutdown') {
     return {
@@ -209,19 +207,17 @@ function terminalFor(stop: AbortSignal, error: unknown): TerminalBody {
   }
   // Messages are bounded by the event schema; an upstream's words are cut to fit, never the event lost.
   const message = (text: string) => text.slice(0, limits.maxMessageChars);
-  if (error instanceof ProviderError) {
-    const retryAfter = error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs };
+  if (error instanceof SpoolError) {
+    const { code } = error;
+    const retryAfterMs = error instanceof ProviderError ? error.retryAfterMs : undefined;
+    const retryAfter = retryAfterMs === undefined ? {} : { retryAfterMs };
     return {
       type: 'error',
-      code: error.code,
+      code,
       message: message(error.message),
-      retryable: error.retryable,
+      retryable: isRetryableErrorCode(code),
       ...retryAfter,
     };
-  }
-  if (error instanceof SpoolError) {
-    const retryable = isRetryableErrorCode(error.code);
-    return { type: 'error', code: error.code, message: message(error.message), retryable };
   }
   return {
     type: 'error',

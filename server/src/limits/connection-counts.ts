@@ -1,3 +1,11 @@
+import { SpoolErrorCode } from '@spool/shared';
+import { SpoolError } from '../errors.ts';
+
+/** What a connection over the user's limit is refused with, on every transport. */
+export function tooManyConnections(): SpoolError {
+  return new SpoolError(SpoolErrorCode.tooManyConnections, 'too many connections for this user');
+}
+
 /** Open connections (WebSockets and SSE streams) per user on this instance, up to a limit. */
 export class ConnectionCounts {
   readonly #max: number;

@@ -24,8 +24,7 @@ export function chatPageHandler(webDir: string | undefined, log: Logger): Static
   return (req, res) => {
     serve(req, res, (error?: unknown) => {
       if (!error) {
-        const built = existsSync(join(webDir, 'index.html'));
-        return answer(res, 404, built ? 'not found\n' : notBuilt);
+        return answer(res, 404, chatPageBuilt(webDir) ? 'not found\n' : notBuilt);
       }
       const status = (error as { statusCode?: number }).statusCode ?? 500;
       // 412, 416: the request's own conditions or range; nothing went wrong here.
@@ -35,6 +34,11 @@ export function chatPageHandler(webDir: string | undefined, log: Logger): Static
       else answer(res, 500, 'the chat page could not be read\n');
     });
   };
+}
+
+/** Whether the page has been built into `webDir`. */
+export function chatPageBuilt(webDir: string): boolean {
+  return existsSync(join(webDir, 'index.html'));
 }
 
 const notBuilt = 'The chat page is not built. Run `npm run build -w @spool/web` (npm start does it), then reload.\n';

@@ -38,9 +38,11 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
   const chatPage = chatPageHandler(options.webDir, options.log);
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path?.startsWith(`${trpcPath}/`) && !originAllowed(req, options.allowedOrigins)) {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end('origin not allowed\n');
-    } else if (path?.startsWith(`${trpcPath}/`)) {
+    if (path?.startsWith(`${trpcPath}/`)) {
+      if (!originAllowed(req, options.allowedOrigins)) {
+        res.writeHead(403, { 'content-type': 'text/plain' }).end('origin not allowed\n');
+        return;
+      }
       // Proxies such as nginx buffer responses; SSE must reach the client event by event.
       res.setHeader('X-Accel-Buffering', 'no');
       trpc(req, res);

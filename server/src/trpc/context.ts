@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { SpoolErrorCode, webSocketCloseCodes } from '@spool/shared';
+import { webSocketCloseCodes } from '@spool/shared';
 import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
 import type { Authenticator, Identity } from '../auth/authenticator.ts';
-import { SpoolError, toTRPCError } from '../errors.ts';
-import type { ConnectionCounts } from '../limits/connection-counts.ts';
+import { toTRPCError } from '../errors.ts';
+import { type ConnectionCounts, tooManyConnections } from '../limits/connection-counts.ts';
 import { socketBackpressure } from '../transports/backpressure.ts';
 import type { SpoolContext } from './init.ts';
 
@@ -43,8 +43,9 @@ export function createWsContext(auth: Authenticator, maxBufferedBytes: number, c
     // Closed while the token was checked: its 'close' has fired already, so nothing would give a slot back.
     if (res.readyState !== res.OPEN) throw new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'closed' });
     if (!connections.tryOpen(identity.userId)) {
-      res.close(webSocketCloseCodes.tooManyConnections, 'too many connections for this user');
-      throw toTRPCError(new SpoolError(SpoolErrorCode.tooManyConnections, 'too many connections for this user'));
+      const refused = tooManyConnections();
+      res.close(webSocketCloseCodes.tooManyConnections, refused.message);
+      throw toTRPCError(refused);
     }
     res.once('close', () => connections.close(identity.userId));
     if (identity.expiresAt !== undefined) closeAtExpiry(res, identity.expiresAt);

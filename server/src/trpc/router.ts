@@ -16,7 +16,7 @@ import { assertCancellable, readAnswer } from '../answers/read-answer.ts';
 import { type SendMessageDeps, sendMessage } from '../answers/send-message.ts';
 import { listConversations, listMessages } from '../db/history.ts';
 import { SpoolError, toTRPCError } from '../errors.ts';
-import type { ConnectionCounts } from '../limits/connection-counts.ts';
+import { type ConnectionCounts, tooManyConnections } from '../limits/connection-counts.ts';
 import type { RequestRate } from '../limits/request-rate.ts';
 import { type SpoolContext, t } from './init.ts';
 
@@ -113,7 +113,7 @@ function takeSubscriptionSlot(ctx: SpoolContext, limits: RouterDeps['limits']): 
     return () => subscriptions.active--;
   }
   if (!limits.connections.tryOpen(ctx.userId)) {
-    throw toTRPCError(new SpoolError(SpoolErrorCode.tooManyConnections, 'too many connections for this user'));
+    throw toTRPCError(tooManyConnections());
   }
   return () => limits.connections.close(ctx.userId);
 }
