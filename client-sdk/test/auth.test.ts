@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { range } from '../../server/test/helpers/clients.ts';
 import { startTestServer } from '../../server/test/helpers/server.ts';
-import { testAuth, tokenFor } from '../../server/test/helpers/tokens.ts';
+import { strictAuth, tokenFor } from '../../server/test/helpers/tokens.ts';
 import { collect, indexes, reading, spoolClient } from './helpers/sdk.ts';
 
 describe('a token that expires mid-answer (WebSocket closed with 4401)', () => {
-  const server = () =>
-    startTestServer({ auth: { ...testAuth, clockToleranceS: 0 }, demoTokens: 100, demoTokensPerSecond: 40 });
+  const server = () => startTestServer({ auth: strictAuth, demoTokens: 100, demoTokensPerSecond: 40 });
 
   it('with getToken: the stream reconnects with a fresh token and goes on, every event once', async () => {
     const spool = spoolClient({ url: (await server()).url, transport: 'ws', getToken: () => current });

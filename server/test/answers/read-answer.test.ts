@@ -1,14 +1,13 @@
 import type { StreamEvent } from '@spool/shared';
-import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { finalAnswerFromLog } from '../../src/answers/outcome.ts';
 import { readAnswer } from '../../src/answers/read-answer.ts';
 import { saveFinalAnswer } from '../../src/db/answers.ts';
 import { openDatabase } from '../../src/db/database.ts';
-import { saveExchange } from '../../src/db/exchanges.ts';
 import { MemoryStreamStore } from '../../src/store/memory.ts';
 import { testDatabaseUrl } from '../helpers/database.ts';
 import { testLog } from '../helpers/redis.ts';
+import { seedAnswer } from '../helpers/seed-answer.ts';
 
 describe('reading an answer whose log expires while it is read', () => {
   it('goes on from the saved answer at the next index, with no gap and no repeat', async () => {
@@ -18,22 +17,10 @@ describe('reading an answer whose log expires while it is read', () => {
     const store = new MemoryStreamStore({ logTtlMs: 50, pageSize: 1 });
     onTestFinished(() => store.close());
 
-    const ids = { conversationId: uuidv7(), userMessageId: uuidv7(), assistantMessageId: uuidv7(), streamId: uuidv7() };
     const ownerId = 'reader';
-    await store.create(ids.streamId, { ownerId, leaseMs: 10_000 });
-    await saveExchange(db.em(), {
-      ...ids,
-      ownerId,
-      existingConversation: false,
-      content: 'q',
-      clientMessageId: undefined,
-      model: 'm',
-    });
-    const { streamId, conversationId, assistantMessageId: messageId } = ids;
-    const log: StreamEvent[] = [
-      await store.append(streamId, { type: 'start', streamId, conversationId, messageId, model: 'm' }),
-    ];
-    for (const text of ['one ', 'two ', 'three']) log.push(await store.append(streamId, { type: 'token', text }));
+    const seeded = { ownerId, leaseMs: 10_000, question: 'q', model: 'm', tokens: ['one ', 'two ', 'three'] };
+    const { ids, log } = await seedAnswer({ store, db }, seeded);
+    const { streamId, assistantMessageId: messageId } = ids;
     expect(
       await saveFinalAnswer(
         db.em(),

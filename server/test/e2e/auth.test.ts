@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { connect, range, type Transport, watch } from '../helpers/clients.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
-import { testAuth, tokenFor, unsignedToken } from '../helpers/tokens.ts';
+import { strictAuth, testAuth, tokenFor, unsignedToken } from '../helpers/tokens.ts';
 
 const badTokens: [string, () => Promise<string>][] = [
   ['missing', async () => ''],
@@ -73,7 +73,7 @@ describe.each<Transport>(['ws', 'sse'])('another user (%s)', (transport) => {
 describe('a WebSocket whose token expires', () => {
   it('is closed with 4401, comes back with a fresh token and resumes without a gap or a repeat', async () => {
     const server = await startTestServer({
-      auth: { ...testAuth, clockToleranceS: 0 },
+      auth: strictAuth,
       demoTokens: 100,
       demoTokensPerSecond: 40,
     });

@@ -1,18 +1,12 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestServer } from '../helpers/server.ts';
-
-async function pageFolder(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'spool-page-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../helpers/temp-dir.ts';
 
 describe('the chat page at /', () => {
   it('serves index.html to revalidate and hashed assets to keep; a rebuild shows without a restart', async () => {
-    const dir = await pageFolder();
+    const dir = await tempDir('spool-page-');
     const server = await startTestServer({ webDir: dir });
     const root = new URL('/', server.url);
 
@@ -32,7 +26,7 @@ describe('the chat page at /', () => {
   });
 
   it('keeps its files to itself: no path outside the folder, no other method than GET and HEAD', async () => {
-    const dir = await pageFolder();
+    const dir = await tempDir('spool-page-');
     await writeFile(join(dir, 'index.html'), 'page');
     const server = await startTestServer({ webDir: dir });
     const root = new URL('/', server.url);
@@ -46,7 +40,7 @@ describe('the chat page at /', () => {
   });
 
   it("answers a range it cannot satisfy with 416, not as the server's failure", async () => {
-    const dir = await pageFolder();
+    const dir = await tempDir('spool-page-');
     await writeFile(join(dir, 'index.html'), 'page');
     const server = await startTestServer({ webDir: dir });
     const response = await fetch(new URL('/', server.url), { headers: { range: 'bytes=99999-' } });

@@ -1,13 +1,11 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, watch } from '../helpers/clients.ts';
-import { openRedisStore, uniquePrefix } from '../helpers/redis.ts';
-import { startTestServer } from '../helpers/server.ts';
+import { observeRedis, streamKeys, uniquePrefix } from '../helpers/redis.ts';
+import { startTestServer, startTwoServers } from '../helpers/server.ts';
 
 describe('sendMessage with a clientMessageId already used', () => {
   it('returns the same ids and starts one generation, when two instances race', async () => {
-    const prefix = uniquePrefix();
-    const options = { redisPrefix: prefix, demoTokens: 30, demoTokensPerSecond: 300 };
-    const [a, b] = await Promise.all([startTestServer(options), startTestServer(options)]);
+    const { prefix, a, b } = await startTwoServers({ demoTokens: 30, demoTokensPerSecond: 300 });
     const onA = connect(a.url, 'ws');
     const onB = connect(b.url, 'sse');
     const input = { content: 'only once', clientMessageId: 'retry-me' };
@@ -19,9 +17,8 @@ describe('sendMessage with a clientMessageId already used', () => {
       onB.sendMessage.mutate(input),
     ]);
     for (const result of results) expect(result).toEqual(results[0]);
-    const redis = await openRedisStore(prefix);
-    onTestFinished(() => redis.close());
-    expect(await redis.redis.keys(`${prefix}:{*}:meta`)).toHaveLength(1);
+    const redis = await observeRedis(prefix);
+    expect(await redis.redis.keys(streamKeys(prefix, '*').meta)).toHaveLength(1);
 
     const [sent] = results;
     if (!sent) throw new Error('no result');
@@ -39,8 +36,7 @@ describe('sendMessage with a clientMessageId already used', () => {
     const sent = await client.sendMessage.mutate(input);
     await watch(client, { streamId: sent.streamId });
 
-    const redis = await openRedisStore(prefix);
-    onTestFinished(() => redis.close());
+    const redis = await observeRedis(prefix);
     const claims = await redis.redis.keys(`${prefix}:kv:client-message:*`);
     expect(claims).toHaveLength(1);
     await redis.redis.del(...claims);
@@ -50,7 +46,7 @@ describe('sendMessage with a clientMessageId already used', () => {
     expect(items).toHaveLength(2);
     // The first repeat, unknown to Redis, started an answer that the database refused and stopped;
     // it put the claim back, so the next repeats started nothing.
-    expect(await redis.redis.keys(`${prefix}:{*}:meta`)).toHaveLength(2);
+    expect(await redis.redis.keys(streamKeys(prefix, '*').meta)).toHaveLength(2);
     expect(await redis.redis.keys(`${prefix}:kv:client-message:*`)).toHaveLength(1);
   });
 

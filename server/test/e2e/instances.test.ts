@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { connect, range, watch } from '../helpers/clients.ts';
-import { uniquePrefix } from '../helpers/redis.ts';
-import { startTestServer } from '../helpers/server.ts';
+import { startTwoServers } from '../helpers/server.ts';
 
 describe('two server instances sharing Redis', () => {
   it('streams an answer started on A to a watcher on B, who drops and resumes on A', async () => {
-    const prefix = uniquePrefix();
-    const options = { redisPrefix: prefix, demoTokens: 60, demoTokensPerSecond: 200 };
-    const [a, b] = await Promise.all([startTestServer(options), startTestServer(options)]);
+    const { a, b } = await startTwoServers({ demoTokens: 60, demoTokensPerSecond: 200 });
     const onA = connect(a.url, 'ws');
     const onB = connect(b.url, 'sse');
     const sent = await onA.sendMessage.mutate({ content: 'across instances' });
@@ -22,9 +19,7 @@ describe('two server instances sharing Redis', () => {
   });
 
   it('cancels on B a generation running on A', async () => {
-    const prefix = uniquePrefix();
-    const options = { redisPrefix: prefix, demoTokens: 1_000, demoTokensPerSecond: 100 };
-    const [a, b] = await Promise.all([startTestServer(options), startTestServer(options)]);
+    const { a, b } = await startTwoServers({ demoTokens: 1_000, demoTokensPerSecond: 100 });
     const onA = connect(a.url, 'ws');
     const onB = connect(b.url, 'ws');
     const sent = await onA.sendMessage.mutate({ content: 'stop me' });

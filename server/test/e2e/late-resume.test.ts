@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { connect, lastSaved, type Transport, watch } from '../helpers/clients.ts';
-import { openRedisStore, streamKeys, uniquePrefix } from '../helpers/redis.ts';
+import { observeRedis, streamKeys, uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 describe.each<Transport>(['ws', 'sse'])('a resume after the log has expired (%s)', (transport) => {
   it('replays the saved answer with the same events and indexes, from 0 and from the middle', async () => {
@@ -14,8 +12,7 @@ describe.each<Transport>(['ws', 'sse'])('a resume after the log has expired (%s)
     const sent = await client.sendMessage.mutate({ content: 'remember this' });
     const live = await watch(client, { streamId: sent.streamId });
 
-    const redis = await openRedisStore(prefix);
-    onTestFinished(() => redis.close());
+    const redis = await observeRedis(prefix);
     const keys = streamKeys(prefix, sent.streamId);
     expect(await redis.redis.del(keys.log, keys.meta)).toBe(2);
     expect(await server.services.store.meta(sent.streamId)).toBeNull();
@@ -36,8 +33,7 @@ describe.each<Transport>(['ws', 'sse'])('a resume after the log has expired (%s)
 
 describe('the embedded mode after a restart', () => {
   it('keeps the history in its PGlite folder and replays answers from it', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'spool-pglite-'));
-    onTestFinished(() => rm(dataDir, { recursive: true, force: true }));
+    const dataDir = await tempDir('spool-pglite-');
     const embedded = { database: { url: undefined, dataDir, migrate: true }, demoTokens: 12 };
 
     const first = await startTestServer(embedded);
@@ -66,8 +62,7 @@ describe('an answer whose log vanished before it was saved', () => {
     const sent = await client.sendMessage.mutate({ content: 'lose me' });
     await watch(client, { streamId: sent.streamId }, { leaveAfterIndex: 2 });
     // As if Redis restarted without persistence mid-answer: the generator finds its log gone and stops.
-    const redis = await openRedisStore(prefix);
-    onTestFinished(() => redis.close());
+    const redis = await observeRedis(prefix);
     const keys = streamKeys(prefix, sent.streamId);
     await redis.redis.del(keys.log, keys.meta);
     await vi.waitFor(() => expect(server.services.generations.size).toBe(0));

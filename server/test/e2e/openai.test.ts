@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { OpenAIProviderOptions } from '../../src/generation/openai-provider.ts';
-import { connect, lastSaved, type Transport, textOf, watch } from '../helpers/clients.ts';
+import { cancelAt, connect, lastSaved, type Transport, textOf, watch } from '../helpers/clients.ts';
 import { type FakeOpenAI, type Reply, startFakeOpenAI } from '../helpers/fake-openai.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
-import { startTestServer } from '../helpers/server.ts';
+import { startTestServer, startTwoServers } from '../helpers/server.ts';
 
 function openaiOptions(fake: FakeOpenAI, overrides: Partial<OpenAIProviderOptions> = {}): OpenAIProviderOptions {
   return {
@@ -214,21 +214,13 @@ describe('cancel and disconnect', () => {
   it('cancel through a second instance aborts the upstream request and saves the partial text as cancelled', async () => {
     const fake = await startFakeOpenAI();
     fake.reply(slow);
-    const prefix = uniquePrefix();
-    const options = { redisPrefix: prefix, openai: openaiOptions(fake) };
-    const [a, b] = await Promise.all([startTestServer(options), startTestServer(options)]);
+    const { a, b } = await startTwoServers({ openai: openaiOptions(fake) });
     const onA = connect(a.url, 'ws');
     const onB = connect(b.url, 'sse');
     const sent = await onA.sendMessage.mutate({ content: 'long answer' });
-    const events = await watch(
-      onA,
-      { streamId: sent.streamId },
-      {
-        onEvent: (event) => {
-          if (event.index === 3) onB.cancelStream.mutate({ streamId: sent.streamId });
-        },
-      },
-    );
+    const cancel = cancelAt(onB, sent.streamId, 3);
+    const events = await watch(onA, { streamId: sent.streamId }, { onEvent: cancel.onEvent });
+    await cancel.settled();
     expect(events.at(-1)).toMatchObject({
       type: 'done',
       finishReason: 'cancelled',

@@ -1,7 +1,7 @@
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { connect, lastSaved, range, textOf, watch } from '../helpers/clients.ts';
 import { testDatabaseUrl } from '../helpers/database.ts';
-import { openRedisStore, streamKeys, uniquePrefix } from '../helpers/redis.ts';
+import { observeRedis, streamKeys, uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
@@ -28,10 +28,7 @@ describe('PostgreSQL cut off mid-answer', () => {
     const sent = await client.sendMessage.mutate({ content: 'while the database is away' });
 
     const events: number[] = [];
-    let allTokens!: () => void;
-    const tokensIn = new Promise<void>((resolve) => {
-      allTokens = resolve;
-    });
+    const tokensIn = Promise.withResolvers<void>();
     const watching = watch(
       client,
       { streamId: sent.streamId },
@@ -39,18 +36,15 @@ describe('PostgreSQL cut off mid-answer', () => {
         onEvent: (event) => {
           events.push(event.index);
           if (event.index === 5) proxy.cut();
-          if (event.index === 40) allTokens();
+          if (event.index === 40) tokensIn.resolve();
         },
       },
     );
-    await tokensIn;
+    await tokensIn.promise;
     // Every token arrived; the answer is finished (its final event waits beside the log) but cannot be
     // saved, so the stream does not end.
-    const redis = await openRedisStore(prefix);
-    onTestFinished(() => redis.close());
-    await vi.waitFor(async () =>
-      expect(await redis.redis.hexists(streamKeys(prefix, sent.streamId).meta, 'final')).toBe(1),
-    );
+    const redis = await observeRedis(prefix);
+    await finalEventKept(redis, prefix, sent.streamId);
     expect((await server.services.store.meta(sent.streamId))?.status).toBe('running');
 
     proxy.restore();
@@ -79,11 +73,8 @@ describe('PostgreSQL cut off mid-answer', () => {
     const client = connect(first.url, 'ws');
     const sent = await client.sendMessage.mutate({ content: 'finish me later' });
     proxy.cut();
-    const redis = await openRedisStore(prefix);
-    onTestFinished(() => redis.close());
-    await vi.waitFor(async () =>
-      expect(await redis.redis.hexists(streamKeys(prefix, sent.streamId).meta, 'final')).toBe(1),
-    );
+    const redis = await observeRedis(prefix);
+    await finalEventKept(redis, prefix, sent.streamId);
     const seen = await watch(client, { streamId: sent.streamId }, { leaveAfterIndex: 10 });
     const streamed = textOf(seen);
     await first.close();
@@ -100,3 +91,8 @@ describe('PostgreSQL cut off mid-answer', () => {
     expect(answer).toMatchObject({ status: 'complete', finishReason: 'stop', content: streamed });
   });
 });
+
+/** Waits until the generator has kept its terminal event beside the log: the answer is finished, not yet saved. */
+async function finalEventKept(redis: Awaited<ReturnType<typeof observeRedis>>, prefix: string, streamId: string) {
+  await vi.waitFor(async () => expect(await redis.redis.hexists(streamKeys(prefix, streamId).meta, 'final')).toBe(1));
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DemoProvider } from '../../src/generation/demo-provider.ts';
 import type { ChatMessage, GenerationRequest } from '../../src/generation/provider.ts';
-import { connect, lastSaved, textOf, watch } from '../helpers/clients.ts';
+import { cancelAt, connect, lastSaved, textOf, watch } from '../helpers/clients.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -43,15 +43,9 @@ describe('answers saved in PostgreSQL', () => {
     const server = await startTestServer({ demoTokens: 1_000, demoTokensPerSecond: 200 });
     const client = connect(server.url, 'ws');
     const sent = await client.sendMessage.mutate({ content: 'cut me short' });
-    const events = await watch(
-      client,
-      { streamId: sent.streamId },
-      {
-        onEvent: (event) => {
-          if (event.index === 5) client.cancelStream.mutate({ streamId: sent.streamId });
-        },
-      },
-    );
+    const cancel = cancelAt(client, sent.streamId, 5);
+    const events = await watch(client, { streamId: sent.streamId }, { onEvent: cancel.onEvent });
+    await cancel.settled();
     expect(events.at(-1)).toMatchObject({ type: 'done', finishReason: 'cancelled' });
     const answer = await lastSaved(client, sent.conversationId);
     expect(answer).toMatchObject({ status: 'cancelled', finishReason: 'cancelled', content: textOf(events) });

@@ -1,22 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RedisUserLeases } from '../../src/store/user-leases.ts';
 import { connect, watch } from '../helpers/clients.ts';
-import { openRedisStore, uniquePrefix } from '../helpers/redis.ts';
-import { startTestServer } from '../helpers/server.ts';
+import { observeRedis, uniquePrefix } from '../helpers/redis.ts';
+import { startTwoServers } from '../helpers/server.ts';
 import { testAuth, tokenFor } from '../helpers/tokens.ts';
 
 describe('the per-user limit of concurrent answers', () => {
   it('grants exactly the limit when two instances are asked at once, and frees a place when an answer ends', async () => {
-    const prefix = uniquePrefix();
-    const options = {
-      redisPrefix: prefix,
+    const { a, b } = await startTwoServers({
       auth: testAuth,
       maxStreamsPerUser: 2,
       demoTokens: 200,
       demoTokensPerSecond: 50,
-    };
-    const [a, b] = await Promise.all([startTestServer(options), startTestServer(options)]);
+    });
     const token = await tokenFor(`busy-${randomUUID()}`);
     const onA = connect(a.url, 'ws', { token: () => token });
     const onB = connect(b.url, 'sse', { token: () => token });
@@ -47,8 +44,7 @@ describe('the per-user limit of concurrent answers', () => {
 
   it('lets a crashed holder’s lease lapse by itself', async () => {
     const prefix = uniquePrefix();
-    const redis = await openRedisStore(prefix);
-    onTestFinished(() => redis.close());
+    const redis = await observeRedis(prefix);
     const leases = new RedisUserLeases(redis.redis, prefix, { limit: 1, ttlMs: 300 });
     expect(await leases.acquire('crashy', 'stream-1')).toBe(true);
     expect(await leases.acquire('crashy', 'stream-2')).toBe(false);

@@ -88,3 +88,20 @@ export async function lastSaved(client: TestClient, conversationId: string) {
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
+
+/**
+ * Cancels `streamId` through `client` once a watcher sees the event of `index`: pass `onEvent` to
+ * `watch`, then await `settled()` so that a failed cancel fails the test.
+ */
+export function cancelAt(client: TestClient, streamId: string, index: number) {
+  let cancelling: Promise<unknown> | undefined;
+  return {
+    onEvent(event: StreamEvent) {
+      if (event.index === index) cancelling ??= client.cancelStream.mutate({ streamId });
+    },
+    async settled() {
+      if (!cancelling) throw new Error(`the stream never reached index ${index}`);
+      await cancelling;
+    },
+  };
+}

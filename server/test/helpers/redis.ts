@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
+import { onTestFinished } from 'vitest';
 import { connectRedis } from '../../src/store/open-store.ts';
 import { RedisStreamStore } from '../../src/store/redis.ts';
 import type { StoreTuning } from '../../src/store/tuning.ts';
@@ -34,4 +35,11 @@ export async function openRedisStore(prefix: string, tuning: Partial<StoreTuning
       subscriber.disconnect();
     },
   };
+}
+
+/** A Redis store on `prefix` for a test to look at what the servers wrote; closed when the test finishes. */
+export async function observeRedis(prefix: string) {
+  const opened = await openRedisStore(prefix);
+  onTestFinished(() => opened.close());
+  return opened;
 }

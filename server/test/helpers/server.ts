@@ -2,7 +2,7 @@ import { onTestFinished } from 'vitest';
 import { type SpoolServer, type StartOptions, startSpool } from '../../src/app.ts';
 import { loadConfig, type SpoolConfig } from '../../src/config.ts';
 import { testDatabaseUrl } from './database.ts';
-import { testLog, testRedisUrl } from './redis.ts';
+import { testLog, testRedisUrl, uniquePrefix } from './redis.ts';
 
 export interface TestServerOptions {
   /** Set: the Redis store under this key prefix. Unset: the in-process store. */
@@ -63,4 +63,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await startSpool(config, { log: testLog, onQuery: options.onQuery, provider: options.provider });
   onTestFinished(() => server.close());
   return server;
+}
+
+/** Two instances of one deployment: servers sharing Redis under one fresh key prefix. */
+export async function startTwoServers(options: Omit<TestServerOptions, 'redisPrefix'> = {}) {
+  const prefix = uniquePrefix();
+  const [a, b] = await Promise.all([1, 2].map(() => startTestServer({ ...options, redisPrefix: prefix })));
+  return { prefix, a: a as SpoolServer, b: b as SpoolServer };
 }

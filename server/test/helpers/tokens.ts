@@ -11,6 +11,9 @@ export const testAuth: Extract<SpoolConfig['auth'], { mode: 'jwt' }> = {
   clockToleranceS: 5,
 };
 
+/** Tokens expire exactly at `exp`: for tests of a token expiring mid-answer. */
+export const strictAuth: typeof testAuth = { ...testAuth, clockToleranceS: 0 };
+
 export interface TokenOptions {
   /** Seconds from now; negative: already expired. */
   expiresIn?: number;
