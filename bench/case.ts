@@ -14,7 +14,7 @@ import type { GeneratorApi, GeneratorHello, RunReport, ServerApi, ServerHello, S
 import { Recorder, type Recording } from './recorder.ts';
 import { deleteKeys, redisCpuSeconds } from './redis-admin.ts';
 import type { Path, Scenario } from './scenarios.ts';
-import { unlimitedUser } from './server-env.ts';
+import { serverEnv } from './server-env.ts';
 import { type ClockOffset, measureOffset, sleep, wallNow, within } from './time.ts';
 
 export interface CaseSettings {
@@ -110,16 +110,7 @@ export async function runCase(scenario: Scenario, path: Path, settings: CaseSett
   const recorder = new Recorder(scenario.streams, scenario.tokens);
   try {
     const streamIds = Array.from({ length: scenario.streams }, () => randomUUID());
-    const env = {
-      REDIS_URL: settings.redisUrl,
-      SPOOL_REDIS_PREFIX: settings.prefix,
-      DATABASE_URL: settings.databaseUrl,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      SPOOL_SHUTDOWN_GRACE_MS: '0',
-      ...unlimitedUser,
-    };
+    const env = serverEnv(settings);
     const [generator, server] = await startChildren(path, env, settings.serverNodeArgs, cleanups);
     const channels = streamIds.map((streamId) => `${settings.prefix}:{${streamId}}`);
 

@@ -7,9 +7,9 @@
 import type { AppRouter } from '@spool/server';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import OpenAI from 'openai';
-import { ChildHandle } from './ipc.ts';
+import { ChildHandle, errorMessage } from './ipc.ts';
 import type { ServerApi, ServerHello } from './protocol.ts';
-import { unlimitedUser } from './server-env.ts';
+import { serverEnv } from './server-env.ts';
 import { type Percentiles, percentiles } from './stats.ts';
 import { wallNow } from './time.ts';
 import { timeToFirstToken } from './ttft.ts';
@@ -41,18 +41,7 @@ export async function runOpenAIOverhead(settings: OverheadSettings): Promise<Ove
   const server = await ChildHandle.start<ServerApi, ServerHello>(
     'server (openai)',
     new URL('./server-process.ts', import.meta.url),
-    {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      SPOOL_SHUTDOWN_GRACE_MS: '0',
-      REDIS_URL: settings.redisUrl,
-      SPOOL_REDIS_PREFIX: settings.prefix,
-      DATABASE_URL: settings.databaseUrl,
-      OPENAI_BASE_URL: baseURL,
-      SPOOL_MODEL: model,
-      ...unlimitedUser,
-    },
+    serverEnv(settings, { OPENAI_BASE_URL: baseURL, SPOOL_MODEL: model }),
     60_000,
   );
   const ws = createWSClient({ url: server.hello.url.replace(/^http/, 'ws') });
@@ -95,7 +84,7 @@ export async function runOpenAIOverhead(settings: OverheadSettings): Promise<Ove
       failure: null,
     };
   } catch (error) {
-    return { direct: null, spool: null, failure: String(error) };
+    return { direct: null, spool: null, failure: errorMessage(error) };
   } finally {
     ws.close();
     await server.stop(10_000);

@@ -125,7 +125,7 @@ async function main(opts: Options): Promise<number> {
         'server (Redis + PostgreSQL mode). Batches of the two alternate.\n',
     );
   }
-  const ttftFailed = ttft.some((result) => result.failure !== null) || overhead?.failure;
+  const ttftFailed = ttft.some((result) => result.failure !== null) || Boolean(overhead?.failure);
   if (results.length === 0) return ttftFailed ? 1 : 0;
 
   console.log(`\n## Results\n\n${table(results)}\n`);

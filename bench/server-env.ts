@@ -1,7 +1,31 @@
 /** Every benchmark request comes from the one development user: lift the per-user limits off it. */
-export const unlimitedUser: Record<string, string> = {
+const unlimitedUser: Record<string, string> = {
   SPOOL_MAX_STREAMS_PER_USER: '100000',
   SPOOL_REQUESTS_PER_MINUTE: '1000000',
   SPOOL_MAX_CONNECTIONS_PER_USER: '1000000',
   SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION: '100000',
 };
+
+export interface SharedServices {
+  redisUrl: string;
+  prefix: string;
+  databaseUrl: string;
+}
+
+/**
+ * The environment of a benchmark's Spool server process: port 0, quiet, no shutdown grace, no
+ * per-user limits; on Redis and PostgreSQL when `services` is given (else embedded), plus `extra`.
+ */
+export function serverEnv(services: SharedServices | undefined, extra: Record<string, string> = {}) {
+  return {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    SPOOL_SHUTDOWN_GRACE_MS: '0',
+    ...unlimitedUser,
+    ...(services
+      ? { REDIS_URL: services.redisUrl, SPOOL_REDIS_PREFIX: services.prefix, DATABASE_URL: services.databaseUrl }
+      : { SPOOL_DATA_DIR: 'memory://' }),
+    ...extra,
+  };
+}

@@ -6,9 +6,9 @@
  */
 import type { AppRouter } from '@spool/server';
 import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
-import { ChildHandle } from './ipc.ts';
+import { ChildHandle, errorMessage } from './ipc.ts';
 import type { ServerApi, ServerHello } from './protocol.ts';
-import { unlimitedUser } from './server-env.ts';
+import { serverEnv } from './server-env.ts';
 import { type Percentiles, percentiles } from './stats.ts';
 import { wallNow } from './time.ts';
 
@@ -35,18 +35,10 @@ const tokensPerAnswer = 2;
 const tokensPerSecond = 10;
 
 export async function runTtft(mode: TtftMode, settings: TtftSettings): Promise<TtftResult> {
-  const env: Record<string, string> = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    SPOOL_SHUTDOWN_GRACE_MS: '0',
+  const env = serverEnv(mode === 'embedded' ? undefined : settings, {
     SPOOL_DEMO_TOKENS: String(tokensPerAnswer),
-    ...unlimitedUser,
     SPOOL_DEMO_TOKENS_PER_SECOND: String(tokensPerSecond),
-    ...(mode === 'embedded'
-      ? { SPOOL_DATA_DIR: 'memory://' }
-      : { REDIS_URL: settings.redisUrl, SPOOL_REDIS_PREFIX: settings.prefix, DATABASE_URL: settings.databaseUrl }),
-  };
+  });
   const server = await ChildHandle.start<ServerApi, ServerHello>(
     `server (${mode})`,
     new URL('./server-process.ts', import.meta.url),
@@ -69,7 +61,7 @@ export async function runTtft(mode: TtftMode, settings: TtftSettings): Promise<T
       failure: null,
     };
   } catch (error) {
-    return { mode, sequential: null, concurrent: null, failure: String(error) };
+    return { mode, sequential: null, concurrent: null, failure: errorMessage(error) };
   } finally {
     ws.close();
     await server.stop(10_000);
