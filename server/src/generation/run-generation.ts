@@ -3,6 +3,7 @@ import {
   limits,
   SpoolErrorCode,
   type StreamEventBody,
+  streamEventBodySchema,
   type TerminalEvent,
   type TerminalEventBody,
   type Timings,
@@ -73,8 +74,9 @@ export async function runGeneration(
   const recorder = new AnswerRecorder();
   const startedAt = performance.now();
   let firstTokenAt: number | null = null;
+  // Where a provider's output enters Spool: validated here, once; the store and the readers trust it.
   const append = async (body: StreamEventBody) => {
-    recorder.record(await store.append(streamId, body));
+    recorder.record(await store.append(streamId, streamEventBodySchema.parse(body)));
     if (body.type === 'token') firstTokenAt ??= performance.now();
   };
   const renewal = setInterval(() => {

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { StreamEvent, StreamEventBody } from '@spool/shared';
-import { isTerminalEvent, streamEventBodySchema, type TerminalEventBody, terminalEventBodySchema } from '@spool/shared';
+import { isTerminalEvent, type TerminalEventBody, terminalEventBodySchema } from '@spool/shared';
+import { Fanouts } from '../delivery/fanout.ts';
+import type { LiveListener, LogPage, LogSource } from '../delivery/log-source.ts';
+import type { Subscriber, Watch } from '../delivery/subscriber.ts';
+import { watchIterable } from '../delivery/watch-iterable.ts';
 import { generatorLostEvent, StreamEndedError, StreamExistsError, StreamNotFoundError } from './errors.ts';
-import { type FollowSource, follow } from './follow.ts';
-import type { LiveQueue } from './live-queue.ts';
 import { defaultStoreTuning, type StoreTuning } from './tuning.ts';
 import type { CreateStreamOptions, ReadOptions, StreamMeta, StreamStore } from './types.ts';
 
@@ -17,7 +19,8 @@ interface MemoryStream {
   cancelRequested: boolean;
   /** The finished answer's terminal event, kept until it is appended. */
   finalEvent: TerminalEventBody | undefined;
-  readers: Set<LiveQueue>;
+  /** This process's fan-out of the stream, while it has watchers. */
+  live: LiveListener | undefined;
   cancelWaiters: Set<() => void>;
 }
 
@@ -26,16 +29,22 @@ export class MemoryStreamStore implements StreamStore {
   readonly #streams = new Map<string, MemoryStream>();
   readonly #expiries = new Set<NodeJS.Timeout>();
   readonly #tuning: StoreTuning;
+  readonly #fanouts: Fanouts;
 
   constructor(tuning: Partial<StoreTuning> = {}) {
     this.#tuning = { ...defaultStoreTuning, ...tuning };
+    this.#fanouts = new Fanouts(this.#logSource(), this.#tuning);
   }
 
   /** Live subscriptions across all streams: zero when every reader has released its own. */
   get liveSubscriptionCount(): number {
     let count = 0;
-    for (const stream of this.#streams.values()) count += stream.readers.size + stream.cancelWaiters.size;
-    return count;
+    for (const stream of this.#streams.values()) count += stream.cancelWaiters.size;
+    return count + this.#fanouts.watcherCount;
+  }
+
+  get watcherCount(): number {
+    return this.#fanouts.watcherCount;
   }
 
   async create(streamId: string, options: CreateStreamOptions): Promise<StreamMeta> {
@@ -49,7 +58,7 @@ export class MemoryStreamStore implements StreamStore {
       leaseUntil: Date.now() + options.leaseMs,
       cancelRequested: false,
       finalEvent: undefined,
-      readers: new Set(),
+      live: undefined,
       cancelWaiters: new Set(),
     };
     this.#streams.set(streamId, stream);
@@ -72,23 +81,12 @@ export class MemoryStreamStore implements StreamStore {
   }
 
   read(streamId: string, options: ReadOptions): AsyncIterable<StreamEvent> {
-    const source: FollowSource = {
-      subscribe: async (queue) => {
-        const stream = this.#streams.get(streamId);
-        stream?.readers.add(queue);
-        return () => stream?.readers.delete(queue);
-      },
-      readPage: async (fromIndex, limit) => {
-        const stream = this.#streams.get(streamId);
-        if (!stream) return null;
-        const events = stream.events.slice(fromIndex, fromIndex + limit);
-        return { events, length: stream.events.length, ended: stream.ended };
-      },
-      endIfAbandoned: async () => {
-        await this.endIfAbandoned(streamId, generatorLostEvent);
-      },
-    };
-    return follow(source, { ...this.#tuning, streamId, fromIndex: options.fromIndex, signal: options.signal });
+    const capacity = this.#tuning.liveCapacity;
+    return watchIterable((subscriber) => this.watch(streamId, options.fromIndex, subscriber), { ...options, capacity });
+  }
+
+  watch(streamId: string, fromIndex: number, subscriber: Subscriber): Watch {
+    return this.#fanouts.watch(streamId, fromIndex, subscriber);
   }
 
   async readLog(streamId: string): Promise<StreamEvent[] | null> {
@@ -135,6 +133,7 @@ export class MemoryStreamStore implements StreamStore {
   }
 
   async close(): Promise<void> {
+    this.#fanouts.close();
     for (const timer of this.#expiries) clearTimeout(timer);
     this.#expiries.clear();
   }
@@ -146,14 +145,35 @@ export class MemoryStreamStore implements StreamStore {
     return stream;
   }
 
+  #logSource(): LogSource {
+    return {
+      subscribeLive: async (streamId, listener) => {
+        const stream = this.#streams.get(streamId);
+        if (stream) stream.live = listener;
+        return () => {
+          if (stream?.live === listener) stream.live = undefined;
+        };
+      },
+      readPage: async (streamId, fromIndex, limit): Promise<LogPage | null> => {
+        const stream = this.#streams.get(streamId);
+        if (!stream) return null;
+        const events = stream.events.slice(fromIndex, fromIndex + limit);
+        return { events, length: stream.events.length, ended: stream.ended };
+      },
+      endIfAbandoned: async (streamId) => {
+        await this.endIfAbandoned(streamId, generatorLostEvent);
+      },
+    };
+  }
+
   #append(streamId: string, stream: MemoryStream, body: StreamEventBody): StreamEvent {
-    const event = { ...streamEventBodySchema.parse(body), index: stream.events.length };
+    const event = { ...body, index: stream.events.length } as StreamEvent;
     stream.events.push(event);
     if (isTerminalEvent(event)) {
       stream.ended = true;
       this.#expireLater(streamId);
     }
-    for (const reader of stream.readers) reader.push(event);
+    stream.live?.message(event);
     return event;
   }
 

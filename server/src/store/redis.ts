@@ -10,6 +10,10 @@ import {
 } from '@spool/shared';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { Fanouts } from '../delivery/fanout.ts';
+import type { LogPage, LogSource } from '../delivery/log-source.ts';
+import type { Subscriber, Watch } from '../delivery/subscriber.ts';
+import { watchIterable } from '../delivery/watch-iterable.ts';
 import { parseJson } from '../json.ts';
 import {
   generatorLostEvent,
@@ -18,7 +22,6 @@ import {
   StreamExistsError,
   StreamNotFoundError,
 } from './errors.ts';
-import { type FollowSource, follow, type LogPage } from './follow.ts';
 import * as scripts from './redis-scripts.ts';
 import { SubscriberHub } from './subscriber-hub.ts';
 import { defaultStoreTuning, type StoreTuning } from './tuning.ts';
@@ -60,6 +63,7 @@ export class RedisStreamStore implements StreamStore {
   readonly #prefix: string;
   readonly #tuning: StoreTuning;
   readonly #log: Logger;
+  readonly #fanouts: Fanouts;
 
   constructor(options: RedisStoreOptions) {
     const { redis, subscriber, prefix = 'spool', log, ...tuning } = options;
@@ -71,6 +75,7 @@ export class RedisStreamStore implements StreamStore {
     this.#prefix = prefix;
     this.#tuning = { ...defaultStoreTuning, ...tuning };
     this.#log = log;
+    this.#fanouts = new Fanouts(this.#logSource(), this.#tuning);
   }
 
   /** Channels this process's subscriber connection holds. */
@@ -78,9 +83,13 @@ export class RedisStreamStore implements StreamStore {
     return this.#hub.channelCount;
   }
 
-  /** Local listeners (readers and cancel watchers) on those channels. */
+  /** Local listeners on those channels: one per watched stream (its fan-out) and one per cancel watcher. */
   get liveListenerCount(): number {
     return this.#hub.listenerCount;
+  }
+
+  get watcherCount(): number {
+    return this.#fanouts.watcherCount;
   }
 
   channelOf(streamId: string): string {
@@ -96,12 +105,11 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async append(streamId: string, body: StreamEventBody): Promise<StreamEvent> {
-    const valid = streamEventBodySchema.parse(body);
-    const terminal = isTerminalEvent(valid) ? '1' : '0';
+    const terminal = isTerminalEvent(body) ? '1' : '0';
     const channel = this.channelOf(streamId);
-    const json = JSON.stringify(valid);
+    const json = JSON.stringify(body);
     const index = await this.#call('spoolAppend', streamId, channel, json, terminal, this.#tuning.logTtlMs);
-    return { ...valid, index: Number(index) };
+    return { ...body, index: Number(index) };
   }
 
   async renewLease(streamId: string): Promise<void> {
@@ -116,18 +124,12 @@ export class RedisStreamStore implements StreamStore {
   }
 
   read(streamId: string, options: ReadOptions): AsyncIterable<StreamEvent> {
-    const source: FollowSource = {
-      subscribe: (queue) =>
-        this.#hub.subscribe(this.channelOf(streamId), decodeEvent, {
-          message: (event) => queue.push(event),
-          resync: () => queue.resync(),
-        }),
-      readPage: (fromIndex, limit) => this.#readPage(streamId, fromIndex, limit),
-      endIfAbandoned: async () => {
-        await this.endIfAbandoned(streamId, generatorLostEvent);
-      },
-    };
-    return follow(source, { ...this.#tuning, streamId, fromIndex: options.fromIndex, signal: options.signal });
+    const capacity = this.#tuning.liveCapacity;
+    return watchIterable((subscriber) => this.watch(streamId, options.fromIndex, subscriber), { ...options, capacity });
+  }
+
+  watch(streamId: string, fromIndex: number, subscriber: Subscriber): Watch {
+    return this.#fanouts.watch(streamId, fromIndex, subscriber);
   }
 
   async readLog(streamId: string): Promise<StreamEvent[] | null> {
@@ -184,8 +186,20 @@ export class RedisStreamStore implements StreamStore {
     return (await this.#call('spoolEndIfFinished', streamId, this.channelOf(streamId), this.#tuning.logTtlMs)) === 1;
   }
 
-  /** The connections belong to the caller; nothing else to release. */
-  async close(): Promise<void> {}
+  /** The connections belong to the caller. */
+  async close(): Promise<void> {
+    this.#fanouts.close();
+  }
+
+  #logSource(): LogSource {
+    return {
+      subscribeLive: (streamId, listener) => this.#hub.subscribe(this.channelOf(streamId), decodeEvent, listener),
+      readPage: (streamId, fromIndex, limit) => this.#readPage(streamId, fromIndex, limit),
+      endIfAbandoned: async (streamId) => {
+        await this.endIfAbandoned(streamId, generatorLostEvent);
+      },
+    };
+  }
 
   async #cancelFlag(streamId: string): Promise<boolean> {
     const reply = (await this.#call('spoolMeta', streamId)) as [string, string, string, number, string] | null;

@@ -1,4 +1,5 @@
 import type { StreamEvent, StreamEventBody, TerminalEventBody } from '@spool/shared';
+import type { Subscriber, Watch } from '../delivery/subscriber.ts';
 
 export interface StreamMeta {
   ownerId: string;
@@ -29,7 +30,9 @@ export interface StreamStore {
   /** Creates an empty, running stream. Fails with `StreamExistsError` if the id is taken. */
   create(streamId: string, options: CreateStreamOptions): Promise<StreamMeta>;
   /**
-   * Appends one event, assigns its index and wakes the readers, in one step. Fails with `StreamNotFoundError` if the log is gone and `StreamEndedError` after a terminal event.
+   * Appends one event, assigns its index and wakes the readers, in one step. The body is trusted: it
+   * was validated where it entered Spool. Fails with `StreamNotFoundError` if the log is gone and
+   * `StreamEndedError` after a terminal event.
    */
   append(streamId: string, body: StreamEventBody): Promise<StreamEvent>;
   /** Extends the generator's lease; the generator calls it on a timer, tokens or not. */
@@ -42,6 +45,13 @@ export interface StreamStore {
    * the first event. Releases everything it holds on return, throw or abort.
    */
   read(streamId: string, options: ReadOptions): AsyncIterable<StreamEvent>;
+  /**
+   * The same events as `read`, pushed to `subscriber` by this process's fan-out of the stream: the
+   * fast path of the transports. Failures go to `subscriber.fail`.
+   */
+  watch(streamId: string, fromIndex: number, subscriber: Subscriber): Watch;
+  /** Subscriptions this process delivers to (watches and reads), across all streams. */
+  readonly watcherCount: number;
   /** The events in the log now, without waiting for more; null if the log is gone. */
   readLog(streamId: string): Promise<StreamEvent[] | null>;
   /** Asks the generator, wherever it runs, to stop. Fails like `append` if the stream is gone or ended. */

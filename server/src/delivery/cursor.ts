@@ -1,0 +1,122 @@
+import { isTerminalEvent, SpoolErrorCode, type StreamEvent } from '@spool/shared';
+import { IndexOutOfRangeError, StoreError, StreamNotFoundError } from '../store/errors.ts';
+import { EncodedEvent } from './encoded-event.ts';
+import type { LogSource } from './log-source.ts';
+import type { Subscriber, Watch } from './subscriber.ts';
+
+/** What a cursor needs of its stream's fan-out. */
+export interface CursorHost {
+  readonly streamId: string;
+  readonly source: LogSource;
+  readonly pageSize: number;
+  /** Settles once the stream's live subscription is confirmed; rejects if it cannot be made. */
+  readonly live: Promise<void>;
+  /** The highest index this process has heard live; -1 before any. */
+  readonly lastLiveIndex: number;
+  remove(cursor: Cursor): void;
+}
+
+/**
+ * One subscriber's place in one stream: the next index it needs, and nothing else. Live events are
+ * written straight through while they come in order and the subscriber keeps up; anything else (the
+ * start, a gap, a slow socket, a reconnect of the Redis subscriber) is caught up from the log, which
+ * is the truth. The first log read starts only after the live subscription is confirmed, so nothing
+ * appended in between can fall through: every index from the start is written exactly once, in order.
+ */
+export class Cursor implements Watch {
+  readonly #host: CursorHost;
+  readonly #subscriber: Subscriber;
+  #next: number;
+  #state: 'reading' | 'live' | 'done' = 'reading';
+  /** Set when a catch-up is asked for while one is running: it reads once more before going live. */
+  #again = false;
+  #rangeChecked = false;
+
+  constructor(host: CursorHost, fromIndex: number, subscriber: Subscriber) {
+    this.#host = host;
+    this.#next = fromIndex;
+    this.#subscriber = subscriber;
+    void this.#read();
+  }
+
+  /** A live event of the stream, already encoded; written only if it is exactly the next one. */
+  live(encoded: EncodedEvent): void {
+    if (this.#state !== 'live') return;
+    const { index } = encoded.event;
+    if (index < this.#next) return;
+    if (index > this.#next || !this.#subscriber.writable()) {
+      this.catchUp();
+      return;
+    }
+    this.#write(encoded);
+  }
+
+  /** Re-read the log from the next index (a gap, a slow socket, a reconnect, a quiet stream). */
+  catchUp(): void {
+    if (this.#state === 'done') return;
+    if (this.#state === 'reading') {
+      this.#again = true;
+      return;
+    }
+    this.#state = 'reading';
+    void this.#read();
+  }
+
+  stop(): void {
+    if (this.#state === 'done') return;
+    this.#state = 'done';
+    this.#host.remove(this);
+  }
+
+  fail(error: unknown): void {
+    if (this.#state === 'done') return;
+    this.stop();
+    this.#subscriber.fail(error);
+  }
+
+  async #read(): Promise<void> {
+    try {
+      await this.#host.live;
+      while (this.#state === 'reading') {
+        this.#again = false;
+        const { pageSize, source, streamId } = this.#host;
+        const page = await source.readPage(streamId, this.#next, pageSize);
+        if (this.#state !== 'reading') return;
+        if (!page) {
+          throw this.#rangeChecked
+            ? new StoreError(SpoolErrorCode.streamLost, `stream ${streamId} vanished from the store while being read`)
+            : new StreamNotFoundError(streamId);
+        }
+        if (!this.#rangeChecked) {
+          const last = page.ended ? page.length - 1 : page.length;
+          if (this.#next > last) throw new IndexOutOfRangeError(streamId, this.#next, page.length, page.ended);
+          this.#rangeChecked = true;
+        }
+        if (await this.#writeAll(page.events)) return;
+        const more = page.events.length === pageSize || this.#again || this.#host.lastLiveIndex >= this.#next;
+        if (!more && this.#state === 'reading') this.#state = 'live';
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Writes a page read from the log, waiting for a slow socket; true once the cursor is done. */
+  async #writeAll(events: StreamEvent[]): Promise<boolean> {
+    for (const event of events) {
+      if (!this.#subscriber.writable()) await this.#subscriber.whenWritable();
+      if (this.#state !== 'reading') return true;
+      if (event.index === this.#next) this.#write(new EncodedEvent(event));
+    }
+    return this.#state === 'done';
+  }
+
+  #write(encoded: EncodedEvent): void {
+    this.#next = encoded.event.index + 1;
+    this.#subscriber.write(encoded);
+    if (isTerminalEvent(encoded.event) && this.#state !== 'done') {
+      this.stop();
+      this.#subscriber.end();
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import type { StreamEvent } from '@spool/shared';
+import { Cursor, type CursorHost } from './cursor.ts';
+import { EncodedEvent } from './encoded-event.ts';
+import type { LiveListener, LogSource } from './log-source.ts';
+import type { Subscriber, Watch } from './subscriber.ts';
+
+export interface FanoutTuning {
+  /** Events read from the log per round trip while catching up. */
+  pageSize: number;
+  /** Quiet time after which a watched stream's generator lease is checked and its watchers re-read the log. */
+  idleMs: number;
+}
+
+/**
+ * Delivery of every watched stream in this process: one live subscription per stream, however many
+ * watchers it has; each live event encoded once and handed to every watcher's cursor.
+ */
+export class Fanouts {
+  readonly #source: LogSource;
+  readonly #tuning: FanoutTuning;
+  readonly #streams = new Map<string, StreamFanout>();
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(source: LogSource, tuning: FanoutTuning) {
+    this.#source = source;
+    this.#tuning = tuning;
+  }
+
+  /** Streams with at least one watcher in this process. */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /** Watchers across all streams. */
+  get watcherCount(): number {
+    let count = 0;
+    for (const stream of this.#streams.values()) count += stream.size;
+    return count;
+  }
+
+  /**
+   * Every event of `streamId` from `fromIndex` on, exactly once and in order, to `subscriber`, ending
+   * with the terminal event (`end`) or a failure (`fail`: not found, out of range, store unavailable).
+   */
+  watch(streamId: string, fromIndex: number, subscriber: Subscriber): Watch {
+    let stream = this.#streams.get(streamId);
+    if (!stream) {
+      stream = new StreamFanout(streamId, this.#source, this.#tuning.pageSize, (empty) => this.#forget(empty));
+      this.#streams.set(streamId, stream);
+      this.#sweeper ??= setInterval(() => this.#sweep(), this.#tuning.idleMs / 2).unref();
+    }
+    return stream.add(fromIndex, subscriber);
+  }
+
+  close(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  #forget(stream: StreamFanout): void {
+    if (this.#streams.get(stream.streamId) === stream) this.#streams.delete(stream.streamId);
+    if (this.#streams.size === 0) this.close();
+  }
+
+  /**
+   * Streams quiet for two sweeps in a row: is their generator still there? Then every watcher re-reads.
+   * A failed check fails the stream's watchers with its error (the store is unavailable), as a read would.
+   */
+  #sweep(): void {
+    for (const stream of this.#streams.values()) {
+      if (!stream.quietSinceLastSweep()) continue;
+      this.#source.endIfAbandoned(stream.streamId).then(
+        () => stream.catchUpAll(),
+        (error: unknown) => stream.failAll(error),
+      );
+    }
+  }
+}
+
+/** One stream's watchers in this process, behind its one live subscription. */
+class StreamFanout implements CursorHost, LiveListener {
+  readonly streamId: string;
+  readonly source: LogSource;
+  readonly pageSize: number;
+  readonly live: Promise<void>;
+  lastLiveIndex = -1;
+  readonly #cursors = new Set<Cursor>();
+  readonly #onEmpty: (stream: StreamFanout) => void;
+  #unsubscribe: (() => void) | undefined;
+  #heard = false;
+  #quietSweeps = 0;
+
+  constructor(streamId: string, source: LogSource, pageSize: number, onEmpty: (stream: StreamFanout) => void) {
+    this.streamId = streamId;
+    this.source = source;
+    this.pageSize = pageSize;
+    this.#onEmpty = onEmpty;
+    this.live = source.subscribeLive(streamId, this).then(
+      (unsubscribe) => {
+        if (this.#cursors.size === 0) unsubscribe();
+        else this.#unsubscribe = unsubscribe;
+      },
+      (error: unknown) => {
+        this.#onEmpty(this);
+        throw error;
+      },
+    );
+    // Each cursor awaits `live` and fails on its own; this keeps the rejection from counting as unhandled.
+    this.live.catch(() => {});
+  }
+
+  get size(): number {
+    return this.#cursors.size;
+  }
+
+  add(fromIndex: number, subscriber: Subscriber): Watch {
+    const cursor = new Cursor(this, fromIndex, subscriber);
+    this.#cursors.add(cursor);
+    return cursor;
+  }
+
+  remove(cursor: Cursor): void {
+    if (!this.#cursors.delete(cursor) || this.#cursors.size > 0) return;
+    this.#onEmpty(this);
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  message(event: StreamEvent): void {
+    this.#heard = true;
+    if (event.index > this.lastLiveIndex) this.lastLiveIndex = event.index;
+    const encoded = new EncodedEvent(event);
+    for (const cursor of this.#cursors) cursor.live(encoded);
+  }
+
+  resync(): void {
+    this.catchUpAll();
+  }
+
+  catchUpAll(): void {
+    for (const cursor of this.#cursors) cursor.catchUp();
+  }
+
+  failAll(error: unknown): void {
+    for (const cursor of [...this.#cursors]) cursor.fail(error);
+  }
+
+  /** True on the second sweep in a row with nothing heard. */
+  quietSinceLastSweep(): boolean {
+    if (this.#heard) {
+      this.#heard = false;
+      this.#quietSweeps = 0;
+      return false;
+    }
+    this.#quietSweeps += 1;
+    if (this.#quietSweeps < 2) return false;
+    this.#quietSweeps = 0;
+    return true;
+  }
+}
