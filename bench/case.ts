@@ -6,14 +6,21 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { connectRedis } from '../server/src/store/open-store.ts';
-import { subscribeFloor, subscribeSdk, subscribeSse, subscribeWs } from './clients.ts';
+import {
+  type Subscribers,
+  subscribeFloor,
+  subscribeSdk,
+  subscribeSocketIo,
+  subscribeSse,
+  subscribeWs,
+} from './clients.ts';
 import { collectGarbage } from './gc.ts';
 import { ChildHandle, errorMessage } from './ipc.ts';
 import { type LoopStats, monitorLoop } from './loop-monitor.ts';
 import type { GeneratorApi, GeneratorHello, RunReport, ServerApi, ServerHello, ServerStats } from './protocol.ts';
 import { Recorder, type Recording } from './recorder.ts';
 import { deleteKeys, redisCpuSeconds } from './redis-admin.ts';
-import type { Path, Scenario } from './scenarios.ts';
+import { type Path, type Scenario, watchedStreams } from './scenarios.ts';
 import { serverEnv } from './server-env.ts';
 import { type ClockOffset, measureOffset, sleep, wallNow, within } from './time.ts';
 
@@ -23,6 +30,7 @@ export interface CaseSettings {
   databaseUrl: string;
   /** Unique to this case; every key and channel it makes starts with it. */
   prefix: string;
+  /** Streams sharing one WebSocket (ws, sdk, socketio). */
   streamsPerWs: number;
   serverNodeArgs: string[];
   /** Commands connection of the parent, for deleting the case's keys. */
@@ -42,6 +50,9 @@ export interface ServerUsage {
   endHeapMb: number;
   /** Heap after a full GC once every stream has ended: compare with `startHeapMb` for leaks. */
   retainedHeapMb: number;
+  /** RSS and heap (each after a full GC) with every subscription live minus before the first one, per subscription. */
+  idleRssKbPerSubscription: number;
+  idleHeapKbPerSubscription: number;
   loop: LoopStats;
 }
 
@@ -107,27 +118,28 @@ export async function runCase(scenario: Scenario, path: Path, settings: CaseSett
     await deleteKeys(settings.redis, `${settings.prefix}:*`);
     return [];
   });
-  const recorder = new Recorder(scenario.streams, scenario.tokens);
+  // The generator writes every stream; the clients watch the first `watched` of them (all, but for SSE).
+  const watched = watchedStreams(scenario, path);
+  const recorder = new Recorder(watched, scenario.tokens);
   try {
     const streamIds = Array.from({ length: scenario.streams }, () => randomUUID());
     const env = serverEnv(settings);
     const [generator, server] = await startChildren(path, env, settings.serverNodeArgs, cleanups);
     const channels = streamIds.map((streamId) => `${settings.prefix}:{${streamId}}`);
 
-    if (server) await generator.call('create', { streamIds, leaseMs }, subscribeTimeoutMs);
-    const subscribers = !server
-      ? await subscribeFloor(await floorConnection(settings, cleanups), channels, recorder)
-      : path === 'sse'
-        ? subscribeSse(server.hello.url, streamIds, recorder)
-        : path === 'sdk'
-          ? subscribeSdk(server.hello.url, streamIds, settings.streamsPerWs, recorder)
-          : subscribeWs(server.hello.url, streamIds, settings.streamsPerWs, recorder);
+    if (server && path !== 'socketio') await generator.call('create', { streamIds, leaseMs }, subscribeTimeoutMs);
+    const idle = server ? await server.call('stats', { collect: true, resetPeak: false }, callTimeoutMs) : null;
+    const subscribers = await subscribe(path, server, settings, cleanups, {
+      streamIds: streamIds.slice(0, watched),
+      channels,
+      recorder,
+    });
     cleanups.push(async () => {
       await subscribers.close();
       return [];
     });
     result.connections = subscribers.connections;
-    if (server) await untilSubscribed(server, scenario.streams, recorder);
+    if (server) await untilSubscribed(server, watched, recorder);
 
     result.clock = await measureOffset(() => generator.call('clock', null, callTimeoutMs), 30);
     recorder.setClockOffset(result.clock.offsetMs);
@@ -143,7 +155,12 @@ export async function runCase(scenario: Scenario, path: Path, settings: CaseSett
       return [];
     });
     const startedAt = wallNow();
-    const target = server ? { kind: 'spool' as const, streamIds } : { kind: 'floor' as const, channels };
+    const target =
+      path === 'socketio'
+        ? { kind: 'socketio' as const, streamIds }
+        : server
+          ? { kind: 'spool' as const, streamIds }
+          : { kind: 'floor' as const, channels };
     const timeoutMs = runTimeoutMs(scenario);
     const run = generator.call('run', { target, tokens: scenario.tokens, rate: scenario.rate }, timeoutMs);
     const finished = await within(Promise.all([run, recorder.allFinished]), timeoutMs);
@@ -159,10 +176,10 @@ export async function runCase(scenario: Scenario, path: Path, settings: CaseSett
     result.windowS = windowMs / 1000;
     result.clientCpuPct = ((clientCpu.user + clientCpu.system) / 1000 / windowMs) * 100;
     result.redisCpuPct = ((redisCpu * 1000) / windowMs) * 100;
-    if (serverBefore && serverAfter) {
+    if (idle && serverBefore && serverAfter) {
       // After the window: what the heap still holds once the streams have ended, garbage collected.
       const retained = await server?.call('stats', { collect: true, resetPeak: false }, callTimeoutMs);
-      result.server = serverUsage(serverBefore, serverAfter, retained?.heapUsedBytes ?? Number.NaN);
+      result.server = serverUsage(idle, serverBefore, serverAfter, retained?.heapUsedBytes ?? Number.NaN, watched);
     }
     if (ran.done) result.generator = { ...ran.value, cpuPct: (ran.value.cpuUs / 1000 / windowMs) * 100 };
   } catch (error) {
@@ -178,6 +195,36 @@ export async function runCase(scenario: Scenario, path: Path, settings: CaseSett
     }
   }
   return result;
+}
+
+interface Watching {
+  /** The streams to watch, stream k being `streamIds[k]`. */
+  streamIds: string[];
+  /** Every stream's Redis channel, for the floor. */
+  channels: string[];
+  recorder: Recorder;
+}
+
+/** Opens `path`'s client connections and subscribes to the streams; the floor's resolves once Redis confirmed them. */
+async function subscribe(
+  path: Path,
+  server: Server | null,
+  settings: CaseSettings,
+  cleanups: Array<() => Promise<string[]>>,
+  { streamIds, channels, recorder }: Watching,
+): Promise<Subscribers> {
+  if (!server) return subscribeFloor(await floorConnection(settings, cleanups), channels, recorder);
+  const { url } = server.hello;
+  switch (path) {
+    case 'sse':
+      return subscribeSse(url, streamIds, recorder);
+    case 'sdk':
+      return subscribeSdk(url, streamIds, settings.streamsPerWs, recorder);
+    case 'socketio':
+      return subscribeSocketIo(url, streamIds, settings.streamsPerWs, recorder, subscribeTimeoutMs);
+    default: // ws: the floor, without a server, was answered above
+      return subscribeWs(url, streamIds, settings.streamsPerWs, recorder);
+  }
 }
 
 /** The floor's one subscriber connection, set up as the server sets up its own. */
@@ -210,8 +257,8 @@ async function startChildren(
     path === 'floor'
       ? Promise.resolve(null)
       : ChildHandle.start<ServerApi, ServerHello>(
-          'server',
-          new URL('./server-process.ts', import.meta.url),
+          path === 'socketio' ? 'socket.io server' : 'server',
+          new URL(path === 'socketio' ? './socketio-process.ts' : './server-process.ts', import.meta.url),
           env,
           startTimeoutMs,
           serverNodeArgs,
@@ -231,7 +278,8 @@ async function startChildren(
 
 /**
  * Waits until the server's Redis subscriber has confirmed every stream's channel, so that no token is
- * appended before its reader is live (it would still arrive, replayed from the log, but later).
+ * appended before its reader is live (it would still arrive, replayed from the log, but later); for
+ * socket.io, until the server counts every room join its client saw acknowledged.
  */
 async function untilSubscribed(server: Server, streams: number, recorder: Recorder): Promise<void> {
   const deadline = Date.now() + subscribeTimeoutMs;
@@ -247,10 +295,21 @@ async function untilSubscribed(server: Server, streams: number, recorder: Record
   }
 }
 
-function serverUsage(before: ServerStats, after: ServerStats, retainedHeapBytes: number): ServerUsage {
+/**
+ * `idle`: before the first subscription; `before`: every subscription live, before the go; `after`: the
+ * window's end.
+ */
+function serverUsage(
+  idle: ServerStats,
+  before: ServerStats,
+  after: ServerStats,
+  retainedHeapBytes: number,
+  subscriptions: number,
+): ServerUsage {
   const cpuS = (after.cpuUserUs - before.cpuUserUs + after.cpuSystemUs - before.cpuSystemUs) / 1e6;
   const windowS = (after.atMs - before.atMs) / 1000;
   const mb = (bytes: number) => bytes / 2 ** 20;
+  const kbEach = (bytes: number) => bytes / 1024 / subscriptions;
   return {
     cpuS,
     cpuPct: (cpuS / windowS) * 100,
@@ -260,6 +319,8 @@ function serverUsage(before: ServerStats, after: ServerStats, retainedHeapBytes:
     startHeapMb: mb(before.heapUsedBytes),
     endHeapMb: mb(after.heapUsedBytes),
     retainedHeapMb: mb(retainedHeapBytes),
+    idleRssKbPerSubscription: kbEach(before.rssBytes - idle.rssBytes),
+    idleHeapKbPerSubscription: kbEach(before.heapUsedBytes - idle.heapUsedBytes),
     loop: after.loop,
   };
 }

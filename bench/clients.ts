@@ -1,7 +1,8 @@
 /**
  * The ways the benchmark receives tokens: tRPC over WebSocket and over SSE (the links
  * `@spool/client` builds on, without it), `@spool/client` itself over WebSocket (resume logic and
- * event validation included), and the floor: one raw Redis SUBSCRIBE connection, no server in between.
+ * event validation included), `socket.io-client` (the peer), and the floor: one raw Redis SUBSCRIBE
+ * connection, no server in between.
  */
 import { createSpoolClient, type SpoolClient } from '@spool/client';
 import type { AppRouter } from '@spool/server';
@@ -9,6 +10,7 @@ import type { StreamEvent } from '@spool/shared';
 import { createTRPCClient, createWSClient, httpSubscriptionLink, type TRPCClient, wsLink } from '@trpc/client';
 import { EventSource } from 'eventsource';
 import type { Redis } from 'ioredis';
+import { io, type Socket } from 'socket.io-client';
 import type { Recorder, WireEvent } from './recorder.ts';
 import { wallNow } from './time.ts';
 
@@ -121,7 +123,8 @@ export async function subscribeFloor(redis: Redis, channels: string[], recorder:
     const receivedAt = wallNow();
     const stream = streamOf.get(channel);
     // Our own generator wrote this JSON, in the shape the append script publishes.
-    if (stream !== undefined) recorder.event(stream, JSON.parse(raw) as WireEvent, receivedAt);
+    if (stream === undefined) recorder.stray(`channel ${channel}`);
+    else recorder.event(stream, JSON.parse(raw) as WireEvent, receivedAt);
   });
   await redis.subscribe(...channels);
   return {
@@ -130,4 +133,67 @@ export async function subscribeFloor(redis: Redis, channels: string[], recorder:
       await redis.unsubscribe();
     },
   };
+}
+
+/**
+ * socket.io as its users would have it: one socket (WebSocket from the start, no long-polling) per
+ * `streamsPerConnection` streams, joining each stream's room with an acknowledged 'watch' once connected.
+ * Resolves once every join is acknowledged; if a socket cannot connect, or a join fails or takes over
+ * `timeoutMs`, closes every socket and rejects. No reconnection: a socket that reconnects has left its
+ * rooms, so a dropped one fails its streams instead.
+ */
+export async function subscribeSocketIo(
+  url: string,
+  streamIds: string[],
+  streamsPerConnection: number,
+  recorder: Recorder,
+  timeoutMs: number,
+): Promise<Subscribers> {
+  const streamOf = new Map(streamIds.map((streamId, stream) => [streamId, stream]));
+  const sockets: Socket[] = [];
+  const joins: Promise<unknown>[] = [];
+  let closing = false;
+  for (let first = 0; first < streamIds.length; first += streamsPerConnection) {
+    const mine = streamIds.slice(first, first + streamsPerConnection);
+    // forceNew: io() would otherwise multiplex every socket to one URL over one connection.
+    const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    sockets.push(socket);
+    socket.on('event', (json: string) => {
+      const receivedAt = wallNow();
+      // Our own generator wrote this JSON: the floor's shape plus the stream's id.
+      const event = JSON.parse(json) as WireEvent & { streamId: string };
+      const stream = streamOf.get(event.streamId);
+      if (stream === undefined) recorder.stray(`stream id ${event.streamId}`);
+      else recorder.event(stream, event, receivedAt);
+    });
+    socket.on('disconnect', (reason) => {
+      if (closing) return;
+      const error = new Error(`socket.io disconnected: ${reason}`);
+      for (let stream = first; stream < first + mine.length; stream++) recorder.fail(stream, error);
+    });
+    const connected = new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    // Emitted once connected: a disconnect then fails the pending acknowledgements at once.
+    const watch = async (streamId: string) => {
+      const error: string | null = await socket.timeout(timeoutMs).emitWithAck('watch', streamId);
+      if (error !== null) throw new Error(`socket.io: joining the room of ${streamId} failed: ${error}`);
+    };
+    joins.push(connected.then(() => Promise.all(mine.map(watch))));
+  }
+  const subscribers: Subscribers = {
+    connections: sockets.length,
+    async close() {
+      closing = true;
+      for (const socket of sockets) socket.disconnect();
+    },
+  };
+  try {
+    await Promise.all(joins);
+  } catch (error) {
+    await subscribers.close();
+    throw error;
+  }
+  return subscribers;
 }

@@ -1,8 +1,10 @@
 /**
  * The generator: stands in for the LLM worker. Writes every stream's tokens straight into Redis through
- * the real `RedisStreamStore` (or, for the floor, bare PUBLISH), in its own process so that its CPU is
- * neither the server's nor the client's. Each token's text is the wall time of its append call.
+ * the real `RedisStreamStore` (or, for the floor, bare PUBLISH; for socket.io, its Redis emitter), in its
+ * own process so that its CPU is neither the server's nor the client's. Each token's text is the wall
+ * time of its append call.
  */
+import { Emitter } from '@socket.io/redis-emitter';
 import type { StreamEventBody } from '@spool/shared';
 import { createLogger } from '../server/src/logger.ts';
 import { connectRedis } from '../server/src/store/open-store.ts';
@@ -35,8 +37,39 @@ function sender(plan: RunPlan): Send {
   if (target.kind === 'spool') {
     return (stream, _index, body) => store.append(at(target.streamIds, stream), body);
   }
+  if (target.kind === 'socketio') {
+    const emit = socketIoEmitter();
+    // The room is the stream's id, which the event carries too: a socket watching several streams tells them apart.
+    return (stream, index, body) => {
+      const streamId = at(target.streamIds, stream);
+      return emit(streamId, JSON.stringify({ streamId, index, ...body }));
+    };
+  }
   // The JSON the append script publishes, byte for byte: `{"index":N,` then the body's own fields.
   return (stream, index, body) => redis.publish(at(target.channels, stream), JSON.stringify({ index, ...body }));
+}
+
+/**
+ * `emitter.to(room).emit('event', json)`, as a socket.io application would feed its servers. The emitter
+ * PUBLISHes and drops Redis's reply; the client handed to it keeps the reply, so that each event can be
+ * awaited and its failure counted like an append's. Its channels start with the case's prefix.
+ */
+function socketIoEmitter(): (room: string, json: string) => Promise<unknown> {
+  let reply: Promise<unknown> | null = null;
+  const publisher = {
+    publish: (channel: string, message: Buffer) => {
+      reply = redis.publish(channel, message);
+      return reply;
+    },
+  };
+  const emitter = new Emitter(publisher, { key: prefix });
+  return (room, json) => {
+    emitter.to(room).emit('event', json);
+    const published = reply;
+    reply = null;
+    if (!published) throw new Error('the socket.io emitter did not publish');
+    return published;
+  };
 }
 
 function at(names: string[], stream: number): string {
@@ -47,7 +80,7 @@ function at(names: string[], stream: number): string {
 
 async function run(plan: RunPlan): Promise<RunReport> {
   const send = sender(plan);
-  const streams = plan.target.kind === 'spool' ? plan.target.streamIds.length : plan.target.channels.length;
+  const streams = plan.target.kind === 'floor' ? plan.target.channels.length : plan.target.streamIds.length;
   const report: RunReport = {
     sent: 0,
     failed: 0,

@@ -1,9 +1,10 @@
 import type { LoopStats } from './loop-monitor.ts';
 
-/** What the parent (`run.ts`) and its two kinds of child process say to each other. */
+/** What the parent (`run.ts`) and its child processes say to each other. */
 
+/** What a server under test (Spool's `server-process.ts`, or socket.io's `socketio-process.ts`) says when it is up. */
 export interface ServerHello {
-  /** `http://127.0.0.1:<port>/trpc` */
+  /** `http://127.0.0.1:<port>/trpc` (Spool), `http://127.0.0.1:<port>` (socket.io) */
   url: string;
   port: number;
   pid: number;
@@ -19,7 +20,10 @@ export interface ServerStats {
   heapUsedBytes: number;
   /** Highest RSS sampled since the last `resetPeak`. */
   peakRssBytes: number;
-  /** Subscriptions whose live Redis channel is confirmed (the Redis store's own count). */
+  /**
+   * Subscriptions whose live Redis channel is confirmed (the Redis store's own count); for socket.io,
+   * sockets' memberships of stream rooms (its one Redis pattern is confirmed before it says hello).
+   */
   liveListeners: number;
   /** Event-loop delay and GC pauses since the last `resetPeak`. */
   loop: LoopStats;
@@ -37,8 +41,14 @@ export interface GeneratorHello {
   pid: number;
 }
 
-/** Where the generator writes: Spool streams through `RedisStreamStore.append`, or bare PUBLISH (the floor). */
-export type RunTarget = { kind: 'spool'; streamIds: string[] } | { kind: 'floor'; channels: string[] };
+/**
+ * Where the generator writes: Spool streams through `RedisStreamStore.append`, bare PUBLISH (the floor),
+ * or socket.io rooms (one per stream id) through `@socket.io/redis-emitter`.
+ */
+export type RunTarget =
+  | { kind: 'spool'; streamIds: string[] }
+  | { kind: 'floor'; channels: string[] }
+  | { kind: 'socketio'; streamIds: string[] };
 
 export interface RunPlan {
   target: RunTarget;

@@ -12,12 +12,14 @@ export interface Recording {
   expectedTokens: number;
   /** Distinct token indexes received. */
   delivered: number;
+  /** Streams whose `done` arrived: with `delivered`, the events the server delivered. */
+  ended: number;
   missing: number;
   /** Events whose index had already arrived on that stream. */
   duplicates: number;
   /** Events with an index below one already received on that stream. */
   outOfOrder: number;
-  /** Events that are neither a token nor the `done` at index `tokens` (an `error`, say). */
+  /** Events that are neither a token nor the `done` at index `tokens` (an `error`, say), or of no watched stream. */
   unexpected: number;
   /** Streams that ended neither with `done` nor with a subscription error. */
   unfinishedStreams: number;
@@ -46,6 +48,7 @@ export class Recorder {
   readonly #latencies: Float64Array;
   readonly #allFinished = Promise.withResolvers<void>();
   #count = 0;
+  #ended = 0;
   #finishedCount = 0;
   #clockOffsetMs = 0;
   #firstAppendMs = Number.POSITIVE_INFINITY;
@@ -103,6 +106,7 @@ export class Recorder {
       this.#firstAppendMs = Math.min(this.#firstAppendMs, appendedAtMs);
       this.#lastReceiptMs = Math.max(this.#lastReceiptMs, receivedAtMs);
     } else if (event.type === 'done' && index === this.#tokens) {
+      this.#ended++;
       this.#finish(stream);
     } else {
       this.#note(`stream ${stream}: unexpected ${event.type} at index ${index}`);
@@ -117,6 +121,12 @@ export class Recorder {
     this.#finish(stream);
   }
 
+  /** An event for no stream this client watches. */
+  stray(description: string): void {
+    this.#note(`event for no watched stream: ${description}`);
+    this.#unexpected++;
+  }
+
   reconnected(): void {
     this.#reconnects++;
   }
@@ -127,6 +137,7 @@ export class Recorder {
     return {
       expectedTokens,
       delivered: this.#count,
+      ended: this.#ended,
       missing: expectedTokens - this.#count,
       duplicates: this.#duplicates,
       outOfOrder: this.#outOfOrder,

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: S streams x T tokens at R tokens/s, generator -> Redis -> Spool -> tRPC client over
- * WebSocket and over SSE, beside the floor (raw Redis PUBLISH -> one SUBSCRIBE, no server), for each
- * scenario in one run. Three processes per case (server, generator, this one as the client) so that the
- * client's CPU does not hide the server's. See `--help`.
+ * WebSocket and over SSE, beside the floor (raw Redis PUBLISH -> one SUBSCRIBE, no server) and the peer
+ * (generator -> socket.io Redis emitter -> socket.io server -> socket.io client), for each scenario in
+ * one run. Three processes per case (server, generator, this one as the client) so that the client's
+ * CPU does not hide the server's. See `--help`.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -14,7 +15,16 @@ import { errorMessage, killAllChildren } from './ipc.ts';
 import { type OverheadResult, overheadTable, runOpenAIOverhead } from './openai-overhead.ts';
 import { deleteKeys } from './redis-admin.ts';
 import { caseLine, notes, table, targetsSection } from './report.ts';
-import { type Options, parseOptions, scenarioKey, UsageError, usage } from './scenarios.ts';
+import {
+  type Options,
+  parseOptions,
+  type Scenario,
+  scenarioKey,
+  streamsPerWs,
+  UsageError,
+  usage,
+  watchedStreams,
+} from './scenarios.ts';
 import { runTtft, type TtftResult, ttftTable, ttftTarget } from './ttft.ts';
 
 const redisUrl = process.env.SPOOL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -63,8 +73,7 @@ async function main(opts: Options): Promise<number> {
   );
   console.log(
     `Cases: ${opts.scenarios.map(scenarioKey).join(', ')} x ${opts.paths.join(', ')}${opts.quick ? ' (quick)' : ''}. ` +
-      `WS: one connection per ${opts.streamsPerWs === 1 ? 'stream' : `${opts.streamsPerWs} streams`}; ` +
-      'SSE: one EventSource (HTTP connection) per stream; floor: one SUBSCRIBE connection for all streams.\n',
+      `${connectionsText(opts)}; floor: one SUBSCRIBE connection for all streams.\n`,
   );
 
   const results: CaseResult[] = [];
@@ -80,7 +89,7 @@ async function main(opts: Options): Promise<number> {
         redisUrl,
         databaseUrl: database.url,
         prefix,
-        streamsPerWs: opts.streamsPerWs,
+        streamsPerWs: streamsPerWs(scenario, opts.streamsPerWs),
         serverNodeArgs: opts.serverNodeArgs,
         redis,
         log,
@@ -134,13 +143,40 @@ async function main(opts: Options): Promise<number> {
     '## Notes\n\nLatency: receipt time in the client process minus the append time the generator wrote into the ' +
       'token, corrected by the measured offset between the two processes\u2019 clocks. tokens/s: delivered tokens ' +
       'over first append to last receipt. Server CPU: user+system over the measured window (go to last `done`), ' +
-      '% of one core. Each case starts a fresh server (no warm-up) on its own key prefix; the server and this ' +
-      'client process are garbage-collected just before the window, outside it.\n',
+      '% of one core; per delivered event: that CPU over the tokens and `done` events the clients received. ' +
+      'p99 vs floor: p99 over the floor\u2019s p99 in the same scenario. Per idle subscription: server RSS (and heap) ' +
+      'with every subscription live, before the first token, minus before the first subscription, each after a ' +
+      'full GC, over the subscriptions. Each case starts a fresh server (no warm-up) on its own key prefix; the ' +
+      'server and this client process are garbage-collected just before the window, outside it. socketio: ' +
+      'socket.io 4 with @socket.io/redis-adapter, a room per stream, fed by @socket.io/redis-emitter with the ' +
+      'same events (each carrying its stream id), WebSocket transport only.\n',
   );
   console.log(notes(results));
   if (leftover > 0) console.log(`\n${leftover} keys were left by a failed cleanup and deleted at the end.`);
   const failed = results.some((result) => result.failure !== null || result.timedOut);
   return failed || ttftFailed ? 1 : 0;
+}
+
+/** How the clients connect, with each scenario's exceptions. */
+function connectionsText(opts: Options): string {
+  const except = (differs: (scenario: Scenario) => string | null) => {
+    const exceptions = opts.scenarios.map(differs).filter((text) => text !== null);
+    return exceptions.length > 0 ? ` (${exceptions.join(', ')})` : '';
+  };
+  const perWs = (n: number) => (n === 1 ? 'stream' : `${n} streams`);
+  const ws = opts.streamsPerWs ?? 1;
+  const wsExceptions = except((scenario) => {
+    const n = streamsPerWs(scenario, opts.streamsPerWs);
+    return n === ws ? null : `${scenarioKey(scenario)}: ${perWs(n)}`;
+  });
+  const sseExceptions = except((scenario) => {
+    const n = watchedStreams(scenario, 'sse');
+    return n === scenario.streams ? null : `${scenarioKey(scenario)}: the first ${n.toLocaleString('en-US')} only`;
+  });
+  return (
+    `WS, SDK and socket.io: one connection per ${perWs(ws)}${wsExceptions}; ` +
+    `SSE: one EventSource (HTTP connection) per stream${sseExceptions}`
+  );
 }
 
 process.once('SIGINT', () => {

@@ -1,15 +1,23 @@
 import { parseArgs } from 'node:util';
 
-export type Path = 'floor' | 'ws' | 'sdk' | 'sse';
-export const allPaths: readonly Path[] = ['floor', 'ws', 'sdk', 'sse'];
+export type Path = 'floor' | 'ws' | 'sdk' | 'sse' | 'socketio';
+export const allPaths: readonly Path[] = ['floor', 'ws', 'sdk', 'sse', 'socketio'];
 
-/** The issue's targets, attached to the scenario they are stated for. */
+/** The issue's targets for one path of one scenario; the floor and socket.io are what the others are held to. */
 export interface Targets {
   /** No token missing or duplicated, every stream ended. */
   lossless?: boolean;
+  /** p99 latency at most this multiple of the floor's p99 in the same scenario. */
+  p99VsFloor?: number;
   p99Ms?: number;
+  /** Server CPU (µs) per delivered event, tokens and terminal events alike. */
+  cpuUsPerEvent?: number;
+  /** Server CPU per delivered event below socket.io's in the same scenario. */
+  cpuBelowSocketIo?: boolean;
   /** Delivered tokens/s at least this fraction of the floor's in the same scenario. */
   throughputVsFloor?: number;
+  /** Server RSS (KB) per subscription that is live but has received nothing yet. */
+  idleRssKb?: number;
 }
 
 export interface Scenario {
@@ -17,22 +25,56 @@ export interface Scenario {
   tokens: number;
   /** Tokens per second per stream; 0: unbounded. */
   rate: number;
-  targets: Targets;
+  targets: Partial<Record<Path, Targets>>;
+  /** Streams sharing one WebSocket (ws, sdk, socketio) unless `--streams-per-ws` is given; default 1. */
+  streamsPerWs?: number;
+  /** SSE watches only the first this many streams (one EventSource each); the generator still writes them all. */
+  sseStreams?: number;
   /** A smaller stand-in for a full scenario (`--quick`), carrying its targets. */
   quickFor?: string;
 }
 
+/** Every Spool path must lose nothing; ws and sse are besides held to the server CPU each delivered event costs. */
+const lossless: Targets = { lossless: true };
+const ws: Targets = { lossless: true, cpuUsPerEvent: 10, cpuBelowSocketIo: true };
+const sse: Targets = { lossless: true, cpuUsPerEvent: 12, cpuBelowSocketIo: true };
+const interactive: Targets = { p99VsFloor: 2, p99Ms: 10 };
+const paced = { ws: { ...ws, ...interactive }, sse: { ...sse, ...interactive }, sdk: lossless };
+const unbounded = { ws: { ...ws, throughputVsFloor: 0.6 }, sse: { ...sse, throughputVsFloor: 0.6 }, sdk: lossless };
+const idleMany = { ws: { ...ws, p99VsFloor: 2, idleRssKb: 10 }, sse: { ...sse, p99VsFloor: 2 }, sdk: lossless };
+
 export const defaultScenarios: readonly Scenario[] = [
-  { streams: 100, tokens: 200, rate: 20, targets: {} },
-  { streams: 1000, tokens: 100, rate: 10, targets: { lossless: true, p99Ms: 3 } },
-  { streams: 100, tokens: 2000, rate: 0, targets: { throughputVsFloor: 0.6 } },
+  { streams: 100, tokens: 200, rate: 20, targets: paced },
+  { streams: 1000, tokens: 100, rate: 10, targets: paced },
+  { streams: 100, tokens: 2000, rate: 0, targets: unbounded },
+  // Many mostly idle subscriptions: 100 WebSockets of 100 each, and 1,000 SSE connections.
+  { streams: 10000, tokens: 10, rate: 1, targets: idleMany, streamsPerWs: 100, sseStreams: 1000 },
 ];
 
 export const quickScenarios: readonly Scenario[] = [
-  { streams: 20, tokens: 20, rate: 20, targets: {}, quickFor: '100x200@20' },
-  { streams: 200, tokens: 10, rate: 10, targets: { lossless: true, p99Ms: 3 }, quickFor: '1000x100@10' },
-  { streams: 20, tokens: 200, rate: 0, targets: { throughputVsFloor: 0.6 }, quickFor: '100x2000@0' },
+  { streams: 20, tokens: 20, rate: 20, targets: paced, quickFor: '100x200@20' },
+  { streams: 200, tokens: 10, rate: 10, targets: paced, quickFor: '1000x100@10' },
+  { streams: 20, tokens: 200, rate: 0, targets: unbounded, quickFor: '100x2000@0' },
+  {
+    streams: 1000,
+    tokens: 5,
+    rate: 1,
+    targets: idleMany,
+    streamsPerWs: 100,
+    sseStreams: 100,
+    quickFor: '10000x10@1',
+  },
 ];
+
+/** Streams sharing one WebSocket: the command line's count, else the scenario's, else one socket per stream. */
+export function streamsPerWs(scenario: Scenario, option: number | null): number {
+  return option ?? scenario.streamsPerWs ?? 1;
+}
+
+/** How many of the scenario's streams `path` watches (the first ones): all of them, but for SSE. */
+export function watchedStreams(scenario: Scenario, path: Path): number {
+  return path === 'sse' ? Math.min(scenario.sseStreams ?? scenario.streams, scenario.streams) : scenario.streams;
+}
 
 /** `1000x100@10`: the form `--only` takes. */
 export function scenarioKey(scenario: Scenario): string {
@@ -47,22 +89,24 @@ export function scenarioLabel(scenario: Scenario): string {
 export interface Options {
   scenarios: Scenario[];
   paths: Path[];
-  /** Streams sharing one WebSocket. */
-  streamsPerWs: number;
-  /** Extra Node flags for the server process only, e.g. `--cpu-prof` to see where its time goes. */
+  /** Streams sharing one WebSocket, for every scenario; null: each scenario's own (`streamsPerWs`). */
+  streamsPerWs: number | null;
+  /** Extra Node flags for the server process only (Spool's or socket.io's), e.g. `--cpu-prof`. */
   serverNodeArgs: string[];
   quick: boolean;
   /** Time to first token: beside the scenarios (a full run), alone (`--ttft`), or not (`--only`). */
   ttft: 'with' | 'only' | 'skip';
 }
 
-export const usage = `usage: node bench/run.ts [--quick] [--only SxT@R[,SxT@R...] | --ttft] [--paths floor,ws,sdk,sse] [--streams-per-ws N]
+export const usage = `usage: node bench/run.ts [--quick] [--only SxT@R[,SxT@R...] | --ttft] [--paths floor,ws,sdk,sse,socketio] [--streams-per-ws N]
   --quick           small scenarios, for development
   --only            scenarios to run, e.g. 1000x100@10 (R=0: unbounded); any S, T, R is accepted; no TTFT
   --ttft            only time to first token (embedded, and Redis + PostgreSQL)
-  --paths           which of floor, ws, sdk (@spool/client over WS), sse to run (default: all)
-  --streams-per-ws  streams sharing one WebSocket connection (default 1: one per stream)
-  --server-node-args=FLAGS  extra Node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"`;
+  --paths           which of floor, ws, sdk (@spool/client over WS), sse, socketio (socket.io 4 on its Redis
+                    adapter, the peer) to run (default: all)
+  --streams-per-ws  streams sharing one WebSocket connection (ws, sdk, socketio) in every scenario (default: the
+                    scenario's, 100 in 10000x10@1, else 1: one per stream)
+  --server-node-args=FLAGS  extra Node flags for the server process (Spool's or socket.io's), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"`;
 
 export class UsageError extends Error {}
 
@@ -86,7 +130,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     : [...known];
   const paths = values.paths ? values.paths.split(',').map((path) => parsePath(path.trim())) : [...allPaths];
   const streamsPerWs =
-    values['streams-per-ws'] === undefined ? 1 : positive(values['streams-per-ws'], '--streams-per-ws');
+    values['streams-per-ws'] === undefined ? null : positive(values['streams-per-ws'], '--streams-per-ws');
   const serverNodeArgs = values['server-node-args'].split(' ').filter((arg) => arg !== '');
   if (values.ttft && values.only) throw new UsageError('--ttft and --only exclude each other');
   const ttft = values.ttft ? 'only' : values.only ? 'skip' : 'with';
