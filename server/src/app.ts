@@ -2,7 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from './auth/authenticator.ts';
 import type { SpoolConfig } from './config.ts';
 import { openSpoolServices, type SpoolServices, type SpoolServicesOptions } from './services.ts';
+import type { FastStreamDeps } from './transports/fast-streams.ts';
 import { createHttpServer, trpcPath } from './transports/http.ts';
+import { createSseStreams } from './transports/sse-streams.ts';
 import { attachWebSocket } from './transports/ws.ts';
 import { createHttpContext, createWsContext } from './trpc/context.ts';
 
@@ -31,13 +33,23 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     log.warn('no authentication configured (SPOOL_JWT_SECRET or SPOOL_JWKS_URL): every caller is the one local user');
   }
   const { allowedOrigins } = config.abuse;
+  const fastStreams: FastStreamDeps = {
+    router,
+    sources: { store: services.store, db: services.db },
+    limits: services.limits,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    log,
+  };
+  const httpContext = createHttpContext(auth);
+  const sse = createSseStreams({ ...fastStreams, path: `${trpcPath}/stream`, createContext: httpContext });
   const server = createHttpServer({
     router,
-    createContext: createHttpContext(auth),
+    createContext: httpContext,
     log,
     maxBodyBytes: maxRequestBytes,
     allowedOrigins,
     webDir: config.webDir,
+    streams: sse,
   });
   const ws = attachWebSocket({
     server,
@@ -47,6 +59,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     maxPayloadBytes: maxRequestBytes,
     pingMs: config.wsPingMs,
     allowedOrigins,
+    streams: fastStreams,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -54,6 +67,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (error) {
+    sse.close();
     await ws.close();
     await services.close();
     throw error;
@@ -65,6 +79,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
   const close = async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await ws.close();
+    sse.close();
     server.closeAllConnections();
     await closed;
     await services.close();

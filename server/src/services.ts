@@ -10,6 +10,7 @@ import { OpenAIProvider } from './generation/openai-provider.ts';
 import type { ModelProvider } from './generation/provider.ts';
 import { ConnectionCounts } from './limits/connection-counts.ts';
 import { RequestRate } from './limits/request-rate.ts';
+import type { SubscriptionLimits } from './limits/subscription-slots.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openStore } from './store/open-store.ts';
 import type { StreamStore } from './store/types.ts';
@@ -34,6 +35,8 @@ export interface SpoolServices {
   log: Logger;
   /** Open WebSockets and SSE streams per user on this instance. */
   connections: ConnectionCounts;
+  /** What a subscription start is checked against (requests per minute, slots). */
+  limits: SubscriptionLimits;
   /** Finishes or ends the generations (waiting up to the configured grace), then closes the store and the database. */
   close(): Promise<void>;
 }
@@ -71,7 +74,7 @@ export async function openSpoolServices(
   const generations = new Generations({ store, provider, history, finals, userLeases, log, leaseMs: config.leaseMs });
   const claims = new ClientMessageClaims({ keyValue, ttlMs: clientMessageIdTtlMs, waitMs: 10_000 });
   const connections = new ConnectionCounts(config.abuse.connectionsPerUser);
-  const limits = {
+  const limits: SubscriptionLimits = {
     rate: new RequestRate(keyValue, config.abuse.requestsPerMinute),
     connections,
     subscriptionsPerConnection: config.abuse.subscriptionsPerConnection,
@@ -99,6 +102,7 @@ export async function openSpoolServices(
     recovery,
     log,
     connections,
+    limits,
     async close() {
       await recovery.stop();
       await generations.shutdown(config.shutdownGraceMs);

@@ -9,8 +9,10 @@ export class EncodedEvent {
   readonly event: StreamEvent;
   /** `JSON.stringify(event)`: the bytes tRPC itself would serialize for this value. */
   readonly json: string;
-  /** The SSE frame, built by the first SSE watcher that needs it (`sse-frames.ts`). */
+  /** The SSE frame, built by the first SSE watcher that needs it (`transports/trpc-wire.ts`). */
   sseFrame: Buffer | undefined;
+  /** The WebSocket data frame after the subscription's id, built by the first WebSocket watcher. */
+  wsData: string | undefined;
 
   constructor(event: StreamEvent) {
     this.event = event;

@@ -2,6 +2,7 @@ import type { StreamEvent } from '@spool/shared';
 import { Cursor, type CursorHost } from './cursor.ts';
 import { EncodedEvent } from './encoded-event.ts';
 import type { LiveListener, LogSource } from './log-source.ts';
+import { QuietCheck } from './quiet-check.ts';
 import type { Subscriber, Watch } from './subscriber.ts';
 
 export interface FanoutTuning {
@@ -68,7 +69,7 @@ export class Fanouts {
    */
   #sweep(): void {
     for (const stream of this.#streams.values()) {
-      if (!stream.quietSinceLastSweep()) continue;
+      if (!stream.quiet.sweep()) continue;
       this.#source.endIfAbandoned(stream.streamId).then(
         () => stream.catchUpAll(),
         (error: unknown) => stream.failAll(error),
@@ -87,8 +88,7 @@ class StreamFanout implements CursorHost, LiveListener {
   readonly #cursors = new Set<Cursor>();
   readonly #onEmpty: (stream: StreamFanout) => void;
   #unsubscribe: (() => void) | undefined;
-  #heard = false;
-  #quietSweeps = 0;
+  readonly quiet = new QuietCheck();
 
   constructor(streamId: string, source: LogSource, pageSize: number, onEmpty: (stream: StreamFanout) => void) {
     this.streamId = streamId;
@@ -127,7 +127,7 @@ class StreamFanout implements CursorHost, LiveListener {
   }
 
   message(event: StreamEvent): void {
-    this.#heard = true;
+    this.quiet.mark();
     if (event.index > this.lastLiveIndex) this.lastLiveIndex = event.index;
     const encoded = new EncodedEvent(event);
     for (const cursor of this.#cursors) cursor.live(encoded);
@@ -143,18 +143,5 @@ class StreamFanout implements CursorHost, LiveListener {
 
   failAll(error: unknown): void {
     for (const cursor of [...this.#cursors]) cursor.fail(error);
-  }
-
-  /** True on the second sweep in a row with nothing heard. */
-  quietSinceLastSweep(): boolean {
-    if (this.#heard) {
-      this.#heard = false;
-      this.#quietSweeps = 0;
-      return false;
-    }
-    this.#quietSweeps += 1;
-    if (this.#quietSweeps < 2) return false;
-    this.#quietSweeps = 0;
-    return true;
   }
 }

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { originAllowed } from '../limits/origins.ts';
 import type { SpoolContext } from '../trpc/init.ts';
 import { chatPageHandler } from './chat-page.ts';
+import { logProcedureError } from './procedure-errors.ts';
+import type { SseStreams } from './sse-streams.ts';
 
 export const trpcPath = '/trpc';
 
@@ -18,10 +20,12 @@ export interface HttpTransportOptions {
   allowedOrigins: readonly string[] | undefined;
   /** The chat page's built files, served at `/`; undefined: none. */
   webDir: string | undefined;
+  /** `stream` over SSE on the fast path; what it leaves goes to tRPC. */
+  streams: SseStreams;
 }
 
 /**
- * Queries, mutations and SSE subscriptions (for `httpSubscriptionLink`) under `/trpc`, `/healthz`,
+ * Queries, mutations and SSE subscriptions (for `httpSubscriptionLink`; `stream` on the fast path) under `/trpc`, `/healthz`,
  * and the chat page at `/`.
  * The WebSocket transport shares this server's port (see `ws.ts`).
  */
@@ -31,9 +35,7 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
     basePath: `${trpcPath}/`,
     createContext: options.createContext,
     maxBodySize: options.maxBodyBytes,
-    onError: ({ error, path, type }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') options.log.error({ err: error, path, type }, 'procedure failed');
-    },
+    onError: (info) => logProcedureError(options.log, info),
   });
   const chatPage = chatPageHandler(options.webDir, options.log);
   return http.createServer((req, res) => {
@@ -45,7 +47,7 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
       }
       // Proxies such as nginx buffer responses; SSE must reach the client event by event.
       res.setHeader('X-Accel-Buffering', 'no');
-      trpc(req, res);
+      if (!options.streams.handle(req, res)) trpc(req, res);
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     } else {

@@ -5,7 +5,10 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { originAllowed } from '../limits/origins.ts';
 import type { SpoolContext } from '../trpc/init.ts';
+import type { FastStreamDeps } from './fast-streams.ts';
 import { trpcPath } from './http.ts';
+import { logProcedureError } from './procedure-errors.ts';
+import { StreamingWebSocket } from './ws-streams.ts';
 
 export interface WsTransportOptions {
   server: http.Server;
@@ -18,6 +21,8 @@ export interface WsTransportOptions {
   pingMs: number;
   /** Browser origins allowed to open a socket; undefined: any. */
   allowedOrigins: readonly string[] | undefined;
+  /** `stream` subscriptions on the fast path (`ws-streams.ts`); the rest goes to tRPC. */
+  streams: FastStreamDeps;
 }
 
 export interface WsTransport {
@@ -27,13 +32,21 @@ export interface WsTransport {
   close(): Promise<void>;
 }
 
-/** tRPC over WebSocket on the HTTP server's port, upgraded at `/trpc`, with keep-alive pings. */
+/** tRPC over WebSocket on the HTTP server's port, upgraded at `/trpc`, with keep-alive pings; `stream` on the fast path. */
 export function attachWebSocket(options: WsTransportOptions): WsTransport {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxPayloadBytes,
+    WebSocket: StreamingWebSocket,
+  });
   const handler = applyWSSHandler({
     wss,
     router: options.router,
-    createContext: options.createContext,
+    createContext: (opts) => {
+      const context = options.createContext(opts);
+      (opts.res as StreamingWebSocket).serveStreams(context, options.streams);
+      return context;
+    },
     // A socket that stops answering pings (a dead peer, a stalled client) is closed.
     keepAlive: { enabled: true, pingMs: options.pingMs, pongWaitMs: Math.min(5_000, options.pingMs) },
     onError: ({ error, path, type }) => {
@@ -41,8 +54,7 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
       // Refused connections (bad token 4401, too many 4429, closed early) are closed with their code; not for the logs.
       if (['UNAUTHORIZED', 'TOO_MANY_REQUESTS', 'CLIENT_CLOSED_REQUEST'].includes(error.code)) return;
       if (type === 'unknown') options.log.warn({ err: error.cause ?? error }, 'websocket connection refused a message');
-      else if (error.code === 'INTERNAL_SERVER_ERROR')
-        options.log.error({ err: error, path, type }, 'procedure failed');
+      else logProcedureError(options.log, { error, path, type });
     },
   });
   options.server.on('upgrade', (req, socket, head) => {

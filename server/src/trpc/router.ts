@@ -6,7 +6,6 @@ import {
   listMessagesInputSchema,
   listMessagesOutputSchema,
   resumeIndex,
-  SpoolErrorCode,
   sendMessageInputSchema,
   sendMessageOutputSchema,
   streamInputSchema,
@@ -16,17 +15,11 @@ import { assertCancellable, readAnswer } from '../answers/read-answer.ts';
 import { type SendMessageDeps, sendMessage } from '../answers/send-message.ts';
 import { listConversations, listMessages } from '../db/history.ts';
 import { SpoolError, toTRPCError } from '../errors.ts';
-import { type ConnectionCounts, tooManyConnections } from '../limits/connection-counts.ts';
-import type { RequestRate } from '../limits/request-rate.ts';
-import { type SpoolContext, t } from './init.ts';
+import { type SubscriptionLimits, takeSubscriptionSlot } from '../limits/subscription-slots.ts';
+import { t } from './init.ts';
 
 export interface RouterDeps extends SendMessageDeps {
-  limits: {
-    rate: RequestRate;
-    /** SSE streams count as connections (each is one); WebSockets are counted where they open. */
-    connections: ConnectionCounts;
-    subscriptionsPerConnection: number;
-  };
+  limits: SubscriptionLimits;
 }
 
 /** Gives a Spool error thrown by a resolver its typed tRPC code (tRPC alone would say INTERNAL_SERVER_ERROR). */
@@ -55,8 +48,9 @@ export function createSpoolRouter(deps: RouterDeps) {
       .mutation(({ input, ctx }) => sendMessage(deps, ctx.userId, input)),
 
     stream: limited.input(streamInputSchema).subscription(async function* ({ input, ctx, signal }) {
-      const release = takeSubscriptionSlot(ctx, limits);
+      let release: (() => void) | undefined;
       try {
+        release = takeSubscriptionSlot(ctx, limits);
         const events = readAnswer(
           { store, db },
           { streamId: input.streamId, ownerId: ctx.userId, fromIndex: resumeIndex(input), signal },
@@ -69,7 +63,7 @@ export function createSpoolRouter(deps: RouterDeps) {
       } catch (error) {
         throw toTRPCError(error);
       } finally {
-        release();
+        release?.();
       }
     }),
 
@@ -92,30 +86,6 @@ export function createSpoolRouter(deps: RouterDeps) {
       .output(listMessagesOutputSchema)
       .query(({ input, ctx }) => listMessages(db.em(), ctx.userId, input.conversationId, input)),
   });
-}
-
-/**
- * A WebSocket subscription takes one of its connection's slots; an SSE subscription is a connection
- * of its own and counts against the user's connections. Returns what gives it back.
- */
-function takeSubscriptionSlot(ctx: SpoolContext, limits: RouterDeps['limits']): () => void {
-  const { subscriptions } = ctx;
-  if (subscriptions) {
-    if (subscriptions.active >= limits.subscriptionsPerConnection) {
-      throw toTRPCError(
-        new SpoolError(
-          SpoolErrorCode.tooManySubscriptions,
-          `a connection carries at most ${limits.subscriptionsPerConnection} subscriptions`,
-        ),
-      );
-    }
-    subscriptions.active++;
-    return () => subscriptions.active--;
-  }
-  if (!limits.connections.tryOpen(ctx.userId)) {
-    throw toTRPCError(tooManyConnections());
-  }
-  return () => limits.connections.close(ctx.userId);
 }
 
 export type AppRouter = ReturnType<typeof createSpoolRouter>;

@@ -1,0 +1,25 @@
+import type { AnyRouter, TRPCError } from '@trpc/server';
+import type { Logger } from 'pino';
+import type { AnswerSources } from '../answers/read-answer.ts';
+import { toTRPCError } from '../errors.ts';
+import type { SubscriptionLimits } from '../limits/subscription-slots.ts';
+import { logProcedureError } from './procedure-errors.ts';
+import { streamErrorShape } from './trpc-wire.ts';
+
+/** What Spool's own WebSocket and SSE endpoints need to serve `stream` without going through tRPC's loop. */
+export interface FastStreamDeps {
+  /** For the error shapes (the router's error formatter) and the SSE options. */
+  router: AnyRouter;
+  sources: AnswerSources;
+  limits: SubscriptionLimits;
+  /** A subscriber whose socket holds more than this waits, and reads on from the log once it drained. */
+  maxBufferedBytes: number;
+  log: Logger;
+}
+
+/** A failure as tRPC would put it on the wire for `stream`: the typed error, logged if it is ours, then shaped. */
+export function streamFailure(deps: FastStreamDeps, cause: unknown, ctx: unknown, input: unknown): unknown {
+  const error: TRPCError = toTRPCError(cause);
+  logProcedureError(deps.log, { error, path: 'stream', type: 'subscription' });
+  return streamErrorShape(deps.router, error, ctx, input);
+}

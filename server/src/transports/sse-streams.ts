@@ -1,0 +1,150 @@
+import type http from 'node:http';
+import { resumeIndex, type StreamInput, streamInputSchema } from '@spool/shared';
+import { watchAnswer } from '../answers/read-answer.ts';
+import { QuietCheck } from '../delivery/quiet-check.ts';
+import type { Subscriber } from '../delivery/subscriber.ts';
+import { parseJson } from '../json.ts';
+import { takeSubscriptionSlot } from '../limits/subscription-slots.ts';
+import type { SpoolContext } from '../trpc/init.ts';
+import { type FastStreamDeps, streamFailure } from './fast-streams.ts';
+import {
+  sseConnected,
+  sseConnectionParams,
+  sseData,
+  sseError,
+  sseHeaders,
+  sseLastEventId,
+  ssePing,
+  ssePingMs,
+  sseReturn,
+  withLastEventId,
+} from './trpc-wire.ts';
+import { corkForThisTurn } from './turn-cork.ts';
+
+export interface SseStreamsOptions extends FastStreamDeps {
+  /** The path `stream` is served at: `/trpc/stream`. */
+  path: string;
+  createContext: (options: {
+    req: http.IncomingMessage;
+    info: { connectionParams: Record<string, string | undefined> | null };
+  }) => Promise<SpoolContext>;
+}
+
+export interface SseStreams {
+  /** Serves the request if it is a well-formed `stream` subscription; false: tRPC's to answer. */
+  handle(req: http.IncomingMessage, res: http.ServerResponse): boolean;
+  close(): void;
+}
+
+/**
+ * `stream` over SSE on the fast path, byte for byte what tRPC's `httpSubscriptionLink` reads
+ * (`trpc-wire.ts`): each event's frame is built once and the same bytes are written to every watcher,
+ * corked per turn. Keep-alive pings come from one sweep over all open streams, not a timer per stream.
+ * Requests tRPC would refuse for their shape (bad input, malformed connectionParams, batches) are left
+ * to tRPC, so their errors stay exactly tRPC's.
+ */
+export function createSseStreams(options: SseStreamsOptions): SseStreams {
+  const open = new Map<http.ServerResponse, QuietCheck>();
+  const pingMs = ssePingMs(options.router);
+  let pinger: NodeJS.Timeout | undefined;
+  const connected = sseConnected(options.router);
+
+  const ping = () => {
+    for (const [res, quiet] of open) if (quiet.sweep()) res.write(ssePing);
+  };
+
+  const serve = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    input: StreamInput,
+    connectionParams: Record<string, string | undefined> | null,
+  ) => {
+    const quiet = new QuietCheck();
+    let gone = false;
+    let stop = () => {};
+    res.once('close', () => {
+      gone = true;
+      open.delete(res);
+      stop();
+    });
+    res.writeHead(200, sseHeaders);
+    res.write(connected);
+    open.set(res, quiet);
+    if (pingMs !== undefined) pinger ??= setInterval(ping, pingMs / 2).unref();
+
+    let ctx: SpoolContext | undefined;
+    const end = (failure?: unknown) => {
+      if (gone) return;
+      gone = true;
+      open.delete(res);
+      stop();
+      res.end(failure === undefined ? sseReturn : sseError(streamFailure(options, failure, ctx, input)));
+    };
+    try {
+      ctx = await options.createContext({ req, info: { connectionParams } });
+      await options.limits.rate.check(ctx.userId);
+      if (gone) return;
+      const release = takeSubscriptionSlot(ctx, options.limits);
+      const subscriber: Subscriber = {
+        write: (encoded) => {
+          quiet.mark();
+          // The socket, not the response: a response that ends in this turn lets go of its socket still corked.
+          if (res.socket) corkForThisTurn(res.socket);
+          res.write(sseData(encoded));
+        },
+        writable: () => res.writableLength <= options.maxBufferedBytes,
+        whenWritable: () => drained(res),
+        end: () => end(),
+        fail: (error) => end(error),
+      };
+      const watch = watchAnswer(
+        options.sources,
+        { streamId: input.streamId, ownerId: ctx.userId, fromIndex: resumeIndex(input) },
+        subscriber,
+      );
+      stop = () => {
+        watch.stop();
+        release();
+      };
+    } catch (error) {
+      end(error);
+    }
+  };
+
+  return {
+    handle(req, res) {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (req.method !== 'GET' || url.pathname !== options.path || url.searchParams.has('batch')) return false;
+      const rawInput = url.searchParams.get('input');
+      const input = streamInputSchema.safeParse(
+        withLastEventId(rawInput === null ? undefined : parseJson(rawInput), sseLastEventId(req, url)),
+      );
+      if (!input.success) return false;
+      let connectionParams: Record<string, string | undefined> | null;
+      try {
+        connectionParams = sseConnectionParams(url);
+      } catch {
+        return false; // tRPC answers malformed connectionParams with its own error
+      }
+      void serve(req, res, input.data, connectionParams);
+      return true;
+    },
+    close() {
+      clearInterval(pinger);
+      pinger = undefined;
+    },
+  };
+}
+
+/** Settles once the response has drained its buffer, or closed. */
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * The bytes tRPC v11 (11.25) puts on the wire for a subscription, rebuilt for Spool's fast path, and
+ * the few tRPC internals that path needs, all in this one file (`trpc-wire.test.ts` compares every frame
+ * with what tRPC's own adapters send, so an upstream change fails a test instead of a client).
+ *
+ * WebSocket (`@trpc/server/adapters/ws`, `respond()`: `JSON.stringify({ id, jsonrpc, result })`):
+ * - started: `{"id":1,"result":{"type":"started"}}`
+ * - data of a `tracked(id, data)` value: `{"id":1,"result":{"type":"data","data":{"id":"5","data":{...}},"id":"5"}}`
+ * - stopped: `{"id":1,"result":{"type":"stopped"}}`; error: `{"id":1,"error":<error shape>}`
+ *   (`"jsonrpc":"2.0"` follows the id when the request carried it).
+ * SSE (`unstable-core-do-not-import/stream/sse.ts`, `sseStreamProducer`: each chunk's `event:`, `data:`,
+ * `id:` lines, then "\n\n"):
+ * - `event: connected\ndata: {"reconnectAfterInactivityMs":25000}\n\n\n` first;
+ * - a tracked value: `data: {...}\nid: 5\n\n\n`; a ping: `event: ping\ndata: \n\n\n`;
+ * - the end: `event: return\ndata: \n\n\n`; an error: `event: serialized-error\ndata: <error shape>\n\n\n`.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { AnyRouter, TRPCError } from '@trpc/server';
+import {
+  getErrorShape,
+  getLastEventId,
+  parseConnectionParamsFromString,
+  sseHeaders,
+} from '@trpc/server/unstable-core-do-not-import';
+import type { EncodedEvent } from '../delivery/encoded-event.ts';
+
+export type RequestId = number | string;
+
+/** The error shape tRPC would send for `error` thrown by the `stream` subscription: the router's own formatter. */
+export function streamErrorShape(router: AnyRouter, error: TRPCError, ctx: unknown, input: unknown): unknown {
+  return getErrorShape({ config: router._def._config, error, type: 'subscription', path: 'stream', input, ctx });
+}
+
+/** What precedes `"result"` or `"error"` in every frame of one WebSocket subscription. */
+export function wsFrameHead(id: RequestId, jsonrpc: '2.0' | undefined): string {
+  return `{"id":${JSON.stringify(id)}${jsonrpc ? ',"jsonrpc":"2.0"' : ''},`;
+}
+
+export const wsStarted = '"result":{"type":"started"}}';
+export const wsStopped = '"result":{"type":"stopped"}}';
+
+export function wsError(shape: unknown): string {
+  return `"error":${JSON.stringify(shape)}}`;
+}
+
+/** The part of a data frame after the head: the same for every WebSocket watcher of the event. */
+export function wsData(encoded: EncodedEvent): string {
+  const id = encoded.event.index;
+  encoded.wsData ??= `"result":{"type":"data","data":{"id":"${id}","data":${encoded.json}},"id":"${id}"}}`;
+  return encoded.wsData;
+}
+
+/** What tRPC's SSE response starts with (with its `sse` config's `client` options). */
+export function sseConnected(router: AnyRouter): string {
+  return `event: connected\ndata: ${JSON.stringify(router._def._config.sse?.client ?? {})}\n\n\n`;
+}
+
+export function sseData(encoded: EncodedEvent): Buffer {
+  encoded.sseFrame ??= Buffer.from(`data: ${encoded.json}\nid: ${encoded.event.index}\n\n\n`);
+  return encoded.sseFrame;
+}
+
+export const ssePing = 'event: ping\ndata: \n\n\n';
+export const sseReturn = 'event: return\ndata: \n\n\n';
+
+export function sseError(shape: unknown): string {
+  return `event: serialized-error\ndata: ${JSON.stringify(shape)}\n\n\n`;
+}
+
+export { sseHeaders };
+
+/** The router's SSE ping interval, as `initTRPC.create({ sse: { ping } })` set it; undefined: no pings. */
+export function ssePingMs(router: AnyRouter): number | undefined {
+  const ping = router._def._config.sse?.ping;
+  return ping?.enabled ? (ping.intervalMs ?? 1_000) : undefined;
+}
+
+/** `connectionParams` from an SSE request's query, as tRPC parses them; throws tRPC's error when malformed. */
+export function sseConnectionParams(url: URL): Record<string, string | undefined> | null {
+  const raw = url.searchParams.get('connectionParams');
+  return raw === null ? null : parseConnectionParamsFromString(raw);
+}
+
+/** The resume id an SSE request carries: the `Last-Event-ID` header (EventSource's reconnect), or the query. */
+export function sseLastEventId(req: IncomingMessage, url: URL): string | null {
+  const headers = { get: (name: string) => [req.headers[name.toLowerCase()]].flat()[0] ?? null };
+  return getLastEventId({ headers: headers as unknown as Headers, searchParams: url.searchParams });
+}
+
+/** The input tRPC hands the procedure: `lastEventId` merged into it, as both adapters do. */
+export function withLastEventId(input: unknown, lastEventId: unknown): unknown {
+  if (lastEventId === undefined || lastEventId === null || lastEventId === '') return input;
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) return { ...input, lastEventId };
+  return input ?? { lastEventId };
+}
