@@ -104,8 +104,10 @@ export class Cursor implements Watch {
   /** Writes a page read from the log, waiting for a slow socket; true once the cursor is done. */
   async #writeAll(events: StreamEvent[]): Promise<boolean> {
     for (const event of events) {
-      if (!this.#subscriber.writable()) await this.#subscriber.whenWritable();
-      if (this.#state !== 'reading') return true;
+      while (!this.#subscriber.writable()) {
+        await this.#subscriber.whenWritable();
+        if (this.#state !== 'reading') return true;
+      }
       if (event.index === this.#next) this.#write(new EncodedEvent(event));
     }
     return this.#state === 'done';

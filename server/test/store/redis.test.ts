@@ -1,5 +1,7 @@
+import { describe, onTestFinished } from 'vitest';
 import { openRedisStore, uniquePrefix } from '../helpers/redis.ts';
 import { describeStreamStoreContract } from './contract.ts';
+import { itDeliversEveryIndexOnceInOrder } from './fanout-property.ts';
 
 describeStreamStoreContract('Redis', async (tuning) => {
   const prefix = uniquePrefix();
@@ -21,4 +23,12 @@ describeStreamStoreContract('Redis', async (tuning) => {
       await Promise.all(opened.map((store) => store.close()));
     },
   };
+});
+
+describe('Redis store fan-out', () => {
+  itDeliversEveryIndexOnceInOrder(async () => {
+    const opened = await openRedisStore(uniquePrefix());
+    onTestFinished(() => opened.close());
+    return opened.store;
+  }, 60);
 });
