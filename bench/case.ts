@@ -40,6 +40,8 @@ export interface CaseSettings {
 
 export interface ServerUsage {
   cpuS: number;
+  /** Of `cpuS`, the part spent in the kernel (socket writes and reads, mostly). */
+  systemS: number;
   /** Of one core, over the measured window. */
   cpuPct: number;
   peakRssMb: number;
@@ -312,6 +314,7 @@ function serverUsage(
   const kbEach = (bytes: number) => bytes / 1024 / subscriptions;
   return {
     cpuS,
+    systemS: (after.cpuSystemUs - before.cpuSystemUs) / 1e6,
     cpuPct: (cpuS / windowS) * 100,
     peakRssMb: mb(after.peakRssBytes),
     endRssMb: mb(after.rssBytes),

@@ -45,8 +45,8 @@ function sender(plan: RunPlan): Send {
       return emit(streamId, JSON.stringify({ streamId, index, ...body }));
     };
   }
-  // The JSON the append script publishes, byte for byte: `{"index":N,` then the body's own fields.
-  return (stream, index, body) => redis.publish(at(target.channels, stream), JSON.stringify({ index, ...body }));
+  // The JSON the append script publishes, byte for byte: the body's own fields, then `"index":N`.
+  return (stream, index, body) => redis.publish(at(target.channels, stream), JSON.stringify({ ...body, index }));
 }
 
 /**

@@ -41,7 +41,9 @@ export function caseLine(result: CaseResult): string {
     `${int(rec?.delivered ?? 0)}/${int(rec?.expectedTokens ?? 0)} tokens`,
     `p50 ${ms(lat?.p50)} p99 ${ms(lat?.p99)} max ${ms(lat?.max)} ms`,
     `${int(rec?.throughput ?? 0)} tokens/s`,
-    server ? `server ${server.cpuS.toFixed(2)} s CPU (${pct(server.cpuPct)})` : null,
+    server
+      ? `server ${server.cpuS.toFixed(2)} s CPU (${pct(server.cpuPct)}, ${server.systemS.toFixed(2)} s of it in the kernel)`
+      : null,
     `server CPU per delivered event ${cpuPerEvent === undefined ? '—' : `${us(cpuPerEvent)} µs`}`,
     server ? `${kb(server.idleRssKbPerSubscription)} KB RSS per idle subscription` : null,
     result.generator ? `generator ${pct(result.generator.cpuPct)}` : null,

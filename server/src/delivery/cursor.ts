@@ -1,6 +1,6 @@
-import { isTerminalEvent, SpoolErrorCode, type StreamEvent } from '@spool/shared';
+import { isTerminalEvent, SpoolErrorCode } from '@spool/shared';
 import { IndexOutOfRangeError, StoreError, StreamNotFoundError } from '../store/errors.ts';
-import { EncodedEvent } from './encoded-event.ts';
+import type { EncodedEvent } from './encoded-event.ts';
 import type { LogSource } from './log-source.ts';
 import type { Subscriber, Watch } from './subscriber.ts';
 
@@ -102,13 +102,13 @@ export class Cursor implements Watch {
   }
 
   /** Writes a page read from the log, waiting for a slow socket; true once the cursor is done. */
-  async #writeAll(events: StreamEvent[]): Promise<boolean> {
+  async #writeAll(events: EncodedEvent[]): Promise<boolean> {
     for (const event of events) {
       while (!this.#subscriber.writable()) {
         await this.#subscriber.whenWritable();
         if (this.#state !== 'reading') return true;
       }
-      if (event.index === this.#next) this.#write(new EncodedEvent(event));
+      if (event.event.index === this.#next) this.#write(event);
     }
     return this.#state === 'done';
   }

@@ -11,11 +11,12 @@ export class EncodedEvent {
   readonly json: string;
   /** The SSE frame, built by the first SSE watcher that needs it (`transports/trpc-wire.ts`). */
   sseFrame: Buffer | undefined;
-  /** The WebSocket data frame after the subscription's id, built by the first WebSocket watcher. */
-  wsData: string | undefined;
+  /** The WebSocket data frame's payload after the subscription's id, built by the first WebSocket watcher. */
+  wsData: Buffer | undefined;
 
-  constructor(event: StreamEvent) {
+  /** `json`: the event's JSON when it is at hand already (as the Redis log keeps it), saving a stringify. */
+  constructor(event: StreamEvent, json = JSON.stringify(event)) {
     this.event = event;
-    this.json = JSON.stringify(event);
+    this.json = json;
   }
 }

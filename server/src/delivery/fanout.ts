@@ -1,6 +1,5 @@
-import type { StreamEvent } from '@spool/shared';
 import { Cursor, type CursorHost } from './cursor.ts';
-import { EncodedEvent } from './encoded-event.ts';
+import type { EncodedEvent } from './encoded-event.ts';
 import type { LiveListener, LogSource } from './log-source.ts';
 import { QuietCheck } from './quiet-check.ts';
 import type { Subscriber, Watch } from './subscriber.ts';
@@ -126,10 +125,10 @@ class StreamFanout implements CursorHost, LiveListener {
     this.#unsubscribe = undefined;
   }
 
-  message(event: StreamEvent): void {
+  message(encoded: EncodedEvent): void {
     this.quiet.mark();
-    if (event.index > this.lastLiveIndex) this.lastLiveIndex = event.index;
-    const encoded = new EncodedEvent(event);
+    const { index } = encoded.event;
+    if (index > this.lastLiveIndex) this.lastLiveIndex = index;
     for (const cursor of this.#cursors) cursor.live(encoded);
   }
 

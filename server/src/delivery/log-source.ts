@@ -1,13 +1,13 @@
-import type { StreamEvent } from '@spool/shared';
+import type { EncodedEvent } from './encoded-event.ts';
 
 export interface LogPage {
-  events: StreamEvent[];
+  events: EncodedEvent[];
   length: number;
   ended: boolean;
 }
 
 export interface LiveListener {
-  message(event: StreamEvent): void;
+  message(event: EncodedEvent): void;
   /** Messages may have been missed (the connection dropped, a message was undecodable): re-read the log. */
   resync(): void;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StreamEvent, StreamEventBody } from '@spool/shared';
 import { isTerminalEvent, type TerminalEventBody, terminalEventBodySchema } from '@spool/shared';
+import { EncodedEvent } from '../delivery/encoded-event.ts';
 import { Fanouts } from '../delivery/fanout.ts';
 import type { LiveListener, LogPage, LogSource } from '../delivery/log-source.ts';
 import type { Subscriber, Watch } from '../delivery/subscriber.ts';
@@ -157,7 +158,7 @@ export class MemoryStreamStore implements StreamStore {
       readPage: async (streamId, fromIndex, limit): Promise<LogPage | null> => {
         const stream = this.#streams.get(streamId);
         if (!stream) return null;
-        const events = stream.events.slice(fromIndex, fromIndex + limit);
+        const events = stream.events.slice(fromIndex, fromIndex + limit).map((event) => new EncodedEvent(event));
         return { events, length: stream.events.length, ended: stream.ended };
       },
       endIfAbandoned: async (streamId) => {
@@ -173,7 +174,7 @@ export class MemoryStreamStore implements StreamStore {
       stream.ended = true;
       this.#expireLater(streamId);
     }
-    stream.live?.message(event);
+    stream.live?.message(new EncodedEvent(event));
     return event;
   }
 

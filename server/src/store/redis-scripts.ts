@@ -11,13 +11,14 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 `;
 
 /**
- * Appends `body` (a JSON object) with its index. The first event starts the log's TTL; a terminal
- * event ends the stream and restarts the TTL of both keys, so the log outlives its end by `ttlMs`.
+ * Appends `body` (a JSON object) with its index, last: `JSON.stringify` of the event as the schema
+ * orders its keys, so readers send these bytes as they are. The first event starts the log's TTL; a
+ * terminal event ends the stream and restarts the TTL of both keys, so the log outlives its end by `ttlMs`.
  */
 const appendFn = `
 local function append(channel, body, terminal, ttlMs)
   local index = redis.call('LLEN', KEYS[1])
-  local event = '{"index":' .. index .. ',' .. string.sub(body, 2)
+  local event = string.sub(body, 1, -2) .. ',"index":' .. index .. '}'
   redis.call('RPUSH', KEYS[1], event)
   redis.call('PUBLISH', channel, event)
   if terminal == '1' then

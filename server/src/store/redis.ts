@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
   isTerminalEvent,
+  SpoolErrorCode,
   type StreamEvent,
   type StreamEventBody,
   streamEventBodySchema,
-  streamEventSchema,
   type TerminalEventBody,
   terminalEventBodySchema,
 } from '@spool/shared';
@@ -14,14 +14,15 @@ import { Fanouts } from '../delivery/fanout.ts';
 import type { LogPage, LogSource } from '../delivery/log-source.ts';
 import type { Subscriber, Watch } from '../delivery/subscriber.ts';
 import { watchIterable } from '../delivery/watch-iterable.ts';
-import { parseJson } from '../json.ts';
 import {
   generatorLostEvent,
+  StoreError,
   StoreUnavailableError,
   StreamEndedError,
   StreamExistsError,
   StreamNotFoundError,
 } from './errors.ts';
+import { decodeLoggedEvent } from './logged-event.ts';
 import * as scripts from './redis-scripts.ts';
 import { SubscriberHub } from './subscriber-hub.ts';
 import { defaultStoreTuning, type StoreTuning } from './tuning.ts';
@@ -137,7 +138,7 @@ export class RedisStreamStore implements StreamStore {
     for (;;) {
       const page = await this.#readPage(streamId, events.length, this.#tuning.pageSize);
       if (!page) return null;
-      events.push(...page.events);
+      for (const { event } of page.events) events.push(event);
       if (page.events.length === 0 || events.length >= page.length) return events;
     }
   }
@@ -193,7 +194,7 @@ export class RedisStreamStore implements StreamStore {
 
   #logSource(): LogSource {
     return {
-      subscribeLive: (streamId, listener) => this.#hub.subscribe(this.channelOf(streamId), decodeEvent, listener),
+      subscribeLive: (streamId, listener) => this.#hub.subscribe(this.channelOf(streamId), decodeLoggedEvent, listener),
       readPage: (streamId, fromIndex, limit) => this.#readPage(streamId, fromIndex, limit),
       endIfAbandoned: async (streamId) => {
         await this.endIfAbandoned(streamId, generatorLostEvent);
@@ -210,7 +211,12 @@ export class RedisStreamStore implements StreamStore {
     const reply = (await this.#call('spoolReadPage', streamId, fromIndex, limit)) as [string, number, string[]] | null;
     if (!reply) return null;
     const [status, length, raws] = reply;
-    const events = raws.map((raw) => streamEventSchema.parse(JSON.parse(raw)));
+    const events = raws.map((raw) => {
+      const event = decodeLoggedEvent(raw);
+      if (!event)
+        throw new StoreError(SpoolErrorCode.internal, `stream ${streamId} has an undecodable event in its log`);
+      return event;
+    });
     return { events, length, ended: status === 'ended' };
   }
 
@@ -231,10 +237,4 @@ function translateError(error: unknown, streamId: string): Error {
   if (error.message.includes('SPOOL_ENDED')) return new StreamEndedError(streamId);
   if (error.name === 'ReplyError') return error;
   return new StoreUnavailableError(error);
-}
-
-/** Undefined for anything that is not an event: the hub logs it and the readers resync from the log. */
-function decodeEvent(raw: string): StreamEvent | undefined {
-  const parsed = streamEventSchema.safeParse(parseJson(raw));
-  return parsed.success ? parsed.data : undefined;
 }

@@ -43,10 +43,10 @@ export function wsError(shape: unknown): string {
   return `"error":${JSON.stringify(shape)}}`;
 }
 
-/** The part of a data frame after the head: the same for every WebSocket watcher of the event. */
-export function wsData(encoded: EncodedEvent): string {
+/** The part of a data frame after the head: the same bytes for every WebSocket watcher of the event. */
+export function wsData(encoded: EncodedEvent): Buffer {
   const id = encoded.event.index;
-  encoded.wsData ??= `"result":{"type":"data","data":{"id":"${id}","data":${encoded.json}},"id":"${id}"}}`;
+  encoded.wsData ??= Buffer.from(`"result":{"type":"data","data":{"id":"${id}","data":${encoded.json}},"id":"${id}"}}`);
   return encoded.wsData;
 }
 

@@ -10,7 +10,7 @@ import { socketBackpressure } from './backpressure.ts';
 import { type FastStreamDeps, streamFailure } from './fast-streams.ts';
 import { type RequestId, withLastEventId, wsData, wsError, wsFrameHead, wsStarted, wsStopped } from './trpc-wire.ts';
 import { corkForThisTurn } from './turn-cork.ts';
-import { tcpSocketOf } from './ws-socket.ts';
+import { tcpSocketOf, writeTextFrame } from './ws-frames.ts';
 
 interface Active {
   stopped: boolean;
@@ -19,9 +19,9 @@ interface Active {
 }
 
 /**
- * The `stream` subscriptions of one WebSocket connection, served on the fast path: each event's frame
- * is built once per event (only the subscription id differs per subscriber, and it is prefixed), written
- * straight to the socket, corked per turn. The frames are tRPC's own (`trpc-wire.ts`), so a vanilla
+ * The `stream` subscriptions of one WebSocket connection, served on the fast path: each event's bytes
+ * are built once per event (only the subscription id differs per subscriber, and it is prefixed), written
+ * straight to the TCP socket (`ws-frames.ts`), corked per turn. The frames are tRPC's own (`trpc-wire.ts`), so a vanilla
  * `wsLink` cannot tell the difference. Everything else on the connection (connectionParams, queries,
  * mutations, other subscriptions, malformed requests, whose exact errors are tRPC's) goes on to tRPC.
  */
@@ -103,8 +103,9 @@ export class WsStreams {
       finish(error);
       return;
     }
+    const headBytes = Buffer.from(head);
     const subscriber: Subscriber = {
-      write: (encoded) => this.#send(head + wsData(encoded)),
+      write: (encoded) => this.#sendData(headBytes, wsData(encoded)),
       writable: () => this.#socket.bufferedAmount <= this.#deps.maxBufferedBytes,
       whenWritable: () => this.#waitForDrain() ?? Promise.resolve(),
       end: () => finish(),
@@ -138,6 +139,14 @@ export class WsStreams {
     if (this.#socket.readyState !== WebSocket.OPEN) return;
     corkForThisTurn(tcpSocketOf(this.#socket));
     this.#socket.send(frame);
+  }
+
+  /** A data frame: this subscription's head, then the event's bytes shared by every watcher. */
+  #sendData(head: Buffer, data: Buffer): void {
+    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    const socket = tcpSocketOf(this.#socket);
+    corkForThisTurn(socket);
+    writeTextFrame(socket, head, data);
   }
 }
 

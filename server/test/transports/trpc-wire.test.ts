@@ -38,8 +38,11 @@ describe("the fast path's frames", () => {
     if (!event) throw new Error('an event expected');
     const head = wsFrameHead(7, undefined);
     const tracked = { id: '4', data: event.event };
-    expect(JSON.parse(head + wsData(event))).toEqual({ id: 7, result: { type: 'data', data: tracked, id: '4' } });
-    expect(head + wsData(event)).toBe(
+    expect(JSON.parse(head + wsData(event).toString())).toEqual({
+      id: 7,
+      result: { type: 'data', data: tracked, id: '4' },
+    });
+    expect(head + wsData(event).toString()).toBe(
       JSON.stringify({ id: 7, jsonrpc: undefined, result: { type: 'data', data: tracked, id: '4' } }),
     );
     expect(wsFrameHead('x', '2.0') + wsStarted).toBe(
