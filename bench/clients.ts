@@ -1,17 +1,17 @@
 /**
- * The ways the benchmark receives tokens: tRPC over WebSocket and over SSE (the links
- * `@spool/client` builds on, without it), `@spool/client` itself over WebSocket (resume logic and
- * event validation included), `socket.io-client` (the peer), and the floor: one raw Redis SUBSCRIBE
+ * The ways the benchmark receives tokens: tRPC's wsLink over WebSocket (the link `@spool/client`
+ * builds on, without it), SSE read by a minimal reader of tRPC's format (`sse-reader.ts`),
+ * `@spool/client` itself over WebSocket (resume logic and event validation included), `socket.io-client` (the peer), and the floor: one raw Redis SUBSCRIBE
  * connection, no server in between.
  */
 import { createSpoolClient, type SpoolClient } from '@spool/client';
 import type { AppRouter } from '@spool/server';
 import type { StreamEvent } from '@spool/shared';
-import { createTRPCClient, createWSClient, httpSubscriptionLink, type TRPCClient, wsLink } from '@trpc/client';
-import { EventSource } from 'eventsource';
+import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
 import type { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
 import type { Recorder, WireEvent } from './recorder.ts';
+import { readSse } from './sse-reader.ts';
 import { wallNow } from './time.ts';
 
 export interface Subscribers {
@@ -69,16 +69,19 @@ export function subscribeWs(
   };
 }
 
-/** One client; tRPC opens one EventSource (one HTTP connection) per subscription. */
+/** One HTTP connection per stream, as tRPC's httpSubscriptionLink opens one EventSource per subscription. */
 export function subscribeSse(url: string, streamIds: string[], recorder: Recorder): Subscribers {
-  const client = createTRPCClient<AppRouter>({
-    links: [httpSubscriptionLink<AppRouter, typeof EventSource>({ url, EventSource })],
+  const closes = streamIds.map((streamId, stream) => {
+    const input = encodeURIComponent(JSON.stringify({ streamId, fromIndex: 0 }));
+    return readSse(`${url}/stream?input=${input}`, {
+      onEvent: (event) => recorder.event(stream, event, wallNow()),
+      onError: (error) => recorder.fail(stream, error),
+    });
   });
-  const subscriptions = streamIds.map((streamId, stream) => watch(client, streamId, stream, recorder));
   return {
-    connections: subscriptions.length,
+    connections: closes.length,
     async close() {
-      for (const subscription of subscriptions) subscription.unsubscribe();
+      for (const close of closes) close();
     },
   };
 }

@@ -175,7 +175,7 @@ function connectionsText(opts: Options): string {
   });
   return (
     `WS, SDK and socket.io: one connection per ${perWs(ws)}${wsExceptions}; ` +
-    `SSE: one EventSource (HTTP connection) per stream${sseExceptions}`
+    `SSE: one HTTP connection per stream, read by a minimal reader of tRPC's SSE format${sseExceptions}`
   );
 }
 
