@@ -28,7 +28,7 @@ async function connectAndDrop(url: string, transport: Transport, streamId: strin
 }
 
 describe.each(['sse', 'ws'] as const)('watchers that drop over %s', (transport) => {
-  it(`leave no listener and no channel subscription behind after ${cycles} connect/drop cycles`, async () => {
+  it(`leave no listener, watcher, timer, connection or channel subscription behind after ${cycles} connect/drop cycles`, async () => {
     const prefix = uniquePrefix();
     const server = await startTestServer({ redisPrefix: prefix, demoTokens: 100_000, demoTokensPerSecond: 5 });
     const store = server.services.store;
@@ -38,14 +38,25 @@ describe.each(['sse', 'ws'] as const)('watchers that drop over %s', (transport) 
     const { streamId } = await client.sendMessage.mutate({ content: 'a long answer' });
     const channel = observer.store.channelOf(streamId);
     const subscribers = async () => ((await observer.redis.pubsub('NUMSUB', channel)) as [string, number])[1];
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
 
     // Only the generator's cancel watch remains once every watcher has gone.
-    const baseline = store.liveListenerCount;
+    const baseline = { listeners: store.liveListenerCount, timers: timers() };
     for (let done = 0; done < cycles; done += concurrency) {
       await Promise.all(Array.from({ length: concurrency }, () => connectAndDrop(server.url, transport, streamId)));
     }
 
-    await vi.waitFor(() => expect(store.liveListenerCount).toBe(baseline), { timeout: 5_000 });
+    await vi.waitFor(
+      () => {
+        expect(store.liveListenerCount).toBe(baseline.listeners);
+        expect(store.watcherCount).toBe(0);
+        // The test's own WebSocket is the one connection left.
+        expect(server.services.connections.openFor('local')).toBe(1);
+        // Fan-out sweeps and SSE pings are one interval each, whatever the number of watchers.
+        expect(timers()).toBeLessThanOrEqual(baseline.timers + 2);
+      },
+      { timeout: 5_000 },
+    );
     expect(await subscribers()).toBe(0);
     await client.cancelStream.mutate({ streamId });
     await vi.waitFor(() => expect(store.subscribedChannelCount).toBe(0));
