@@ -6,6 +6,7 @@
  */
 import { Emitter } from '@socket.io/redis-emitter';
 import type { StreamEventBody } from '@spool/shared';
+import { StreamAppender } from '../server/src/generation/stream-appender.ts';
 import { createLogger } from '../server/src/logger.ts';
 import { connectRedis } from '../server/src/store/open-store.ts';
 import { RedisStreamStore } from '../server/src/store/redis.ts';
@@ -91,10 +92,10 @@ async function run(plan: RunPlan): Promise<RunReport> {
     lagMaxMs: null,
   };
   // Every failure is counted and the first one reported; the run goes on, as a generator would.
-  const settle = (appended: Promise<unknown>): Promise<void> =>
+  const settle = (appended: Promise<unknown>, countSent = true): Promise<void> =>
     appended.then(
       () => {
-        report.sent++;
+        if (countSent) report.sent++;
       },
       (error: unknown) => {
         report.failed++;
@@ -110,8 +111,22 @@ async function run(plan: RunPlan): Promise<RunReport> {
     const lag = percentiles(lags, lags.length);
     report.lagP99Ms = lag?.p99 ?? null;
     report.lagMaxMs = lag?.max ?? null;
+  } else if (plan.target.kind === 'spool') {
+    // One writer per stream producing as fast as it can, appending as Spool's worker does: what comes
+    // while a write is in flight goes together in the next one.
+    const onAppended = () => {
+      report.sent++;
+    };
+    await Promise.all(
+      plan.target.streamIds.map(async (streamId) => {
+        const appender = new StreamAppender({ store, streamId, maxQueued: 256, onAppended });
+        for (let index = 0; index <= plan.tokens; index++)
+          await settle(appender.write(bodyAt(index, plan.tokens)), false);
+        await settle(appender.flush(), false);
+      }),
+    );
   } else {
-    // One writer per stream, each appending its next event as soon as the previous one is acknowledged.
+    // One writer per stream, each publishing its next event as soon as the previous one is acknowledged.
     await Promise.all(
       Array.from({ length: streams }, async (_, stream) => {
         for (let index = 0; index <= plan.tokens; index++)

@@ -21,6 +21,10 @@ import type { StreamStore } from '../store/types.ts';
 import type { UserLeases } from '../store/user-leases.ts';
 import type { ChatMessage, ModelProvider } from './provider.ts';
 import { ProviderError } from './provider-error.ts';
+import { StreamAppender } from './stream-appender.ts';
+
+/** Events a generation may have on their way to the log before it waits for the store. */
+const maxQueuedEvents = 256;
 
 export interface GenerationJob {
   streamId: string;
@@ -74,11 +78,17 @@ export async function runGeneration(
   const recorder = new AnswerRecorder();
   const startedAt = performance.now();
   let firstTokenAt: number | null = null;
+  const appender = new StreamAppender({
+    store,
+    streamId,
+    maxQueued: maxQueuedEvents,
+    onAppended: (event) => {
+      recorder.record(event);
+      if (event.type === 'token') firstTokenAt ??= performance.now();
+    },
+  });
   // Where a provider's output enters Spool: validated here, once; the store and the readers trust it.
-  const append = async (body: StreamEventBody) => {
-    recorder.record(await store.append(streamId, streamEventBodySchema.parse(body)));
-    if (body.type === 'token') firstTokenAt ??= performance.now();
-  };
+  const append = (body: StreamEventBody) => appender.write(streamEventBodySchema.parse(body));
   const renewal = setInterval(() => {
     store.renewLease(streamId).catch((error: unknown) => log.warn({ err: error, streamId }, 'lease renewal failed'));
     deps.userLeases
@@ -100,7 +110,15 @@ export async function runGeneration(
       if (started.status === 'rejected') throw started.reason;
       if (context.status === 'rejected') throw context.reason;
       terminal = await streamAnswer(job, deps, stop, context.value, append);
-    } catch (error) {
+      await appender.flush();
+    } catch (thrown) {
+      // What is still on its way to the log lands (or fails) before the terminal event is decided;
+      // a store that failed is the cause that matters, whatever else went wrong meanwhile.
+      const error =
+        (await appender.flush().then(
+          () => undefined,
+          (storeFailure: unknown) => storeFailure,
+        )) ?? thrown;
       if (error instanceof StoreError && error.code !== SpoolErrorCode.storeUnavailable) {
         // The stream ended or vanished under us: there is nowhere left to write to.
         log.error({ err: error, streamId }, 'generation stopped: its stream is gone or already ended');

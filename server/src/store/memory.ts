@@ -6,6 +6,7 @@ import { Fanouts } from '../delivery/fanout.ts';
 import type { LiveListener, LogPage, LogSource } from '../delivery/log-source.ts';
 import type { Subscriber, Watch } from '../delivery/subscriber.ts';
 import { watchIterable } from '../delivery/watch-iterable.ts';
+import { assertTerminalLast } from './append-batch.ts';
 import { generatorLostEvent, StreamEndedError, StreamExistsError, StreamNotFoundError } from './errors.ts';
 import { defaultStoreTuning, type StoreTuning } from './tuning.ts';
 import type { CreateStreamOptions, ReadOptions, StreamMeta, StreamStore } from './types.ts';
@@ -69,6 +70,12 @@ export class MemoryStreamStore implements StreamStore {
   async append(streamId: string, body: StreamEventBody): Promise<StreamEvent> {
     const stream = this.#writable(streamId);
     return this.#append(streamId, stream, body);
+  }
+
+  async appendBatch(streamId: string, bodies: readonly StreamEventBody[]): Promise<StreamEvent[]> {
+    assertTerminalLast(bodies);
+    const stream = this.#writable(streamId);
+    return bodies.map((body) => this.#append(streamId, stream, body));
   }
 
   async renewLease(streamId: string): Promise<void> {

@@ -48,9 +48,17 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1
 `;
 
-/** ARGV: channel, body, terminal ('1' or '0'), ttlMs. Returns the index. */
+/**
+ * ARGV: channel, ttlMs, then for each event its terminal flag ('1' or '0') and body; only the last may
+ * be terminal. Appends them in order, one round trip for all. Returns the first one's index.
+ */
 export const appendScript = `${appendFn}${requireRunning}
-return append(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+local first = nil
+for i = 3, #ARGV, 2 do
+  local index = append(ARGV[1], ARGV[i + 1], ARGV[i], ARGV[2])
+  first = first or index
+end
+return first
 `;
 
 /** ARGV: ttlMs. Extends the lease by the stream's leaseMs, and both keys' TTL. */

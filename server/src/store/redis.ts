@@ -14,6 +14,7 @@ import { Fanouts } from '../delivery/fanout.ts';
 import type { LogPage, LogSource } from '../delivery/log-source.ts';
 import type { Subscriber, Watch } from '../delivery/subscriber.ts';
 import { watchIterable } from '../delivery/watch-iterable.ts';
+import { assertTerminalLast } from './append-batch.ts';
 import {
   generatorLostEvent,
   StoreError,
@@ -106,11 +107,19 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async append(streamId: string, body: StreamEventBody): Promise<StreamEvent> {
-    const terminal = isTerminalEvent(body) ? '1' : '0';
-    const channel = this.channelOf(streamId);
-    const json = JSON.stringify(body);
-    const index = await this.#call('spoolAppend', streamId, channel, json, terminal, this.#tuning.logTtlMs);
-    return { ...body, index: Number(index) };
+    const [event] = await this.appendBatch(streamId, [body]);
+    return event as StreamEvent;
+  }
+
+  async appendBatch(streamId: string, bodies: readonly StreamEventBody[]): Promise<StreamEvent[]> {
+    assertTerminalLast(bodies);
+    if (bodies.length === 0) return [];
+    const args: string[] = [];
+    for (const body of bodies) args.push(isTerminalEvent(body) ? '1' : '0', JSON.stringify(body));
+    const first = Number(
+      await this.#call('spoolAppend', streamId, this.channelOf(streamId), this.#tuning.logTtlMs, ...args),
+    );
+    return bodies.map((body, i) => ({ ...body, index: first + i }));
   }
 
   async renewLease(streamId: string): Promise<void> {

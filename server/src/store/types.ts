@@ -35,6 +35,11 @@ export interface StreamStore {
    * `StreamEndedError` after a terminal event.
    */
   append(streamId: string, body: StreamEventBody): Promise<StreamEvent>;
+  /**
+   * Appends several events in order as one step (one round trip), each with its own index; only the
+   * last may be terminal. Fails like `append`, and then none of them is appended.
+   */
+  appendBatch(streamId: string, bodies: readonly StreamEventBody[]): Promise<StreamEvent[]>;
   /** Extends the generator's lease; the generator calls it on a timer, tokens or not. */
   renewLease(streamId: string): Promise<void>;
   /** The stream's metadata, or null if it does not exist (never created, or expired). */

@@ -249,6 +249,24 @@ export function describeStreamStoreContract(name: string, open: HarnessFactory):
       await expect(store.setFinalEvent(streamId, done)).rejects.toMatchObject({ code: 'STREAM_ENDED' });
     });
 
+    it('appends a batch in order as one step, each event with its own index; a terminal event only last', async () => {
+      const { store } = await setup();
+      const streamId = randomUUID();
+      await store.create(streamId, owner);
+      await store.append(streamId, token('first'));
+      const batch = await store.appendBatch(streamId, [token('a'), token('b'), done]);
+      expect(indexes(batch)).toEqual([1, 2, 3]);
+      expect(await collect(store.read(streamId, { fromIndex: 0 }))).toEqual([
+        { ...token('first'), index: 0 },
+        ...batch,
+      ]);
+      const other = randomUUID();
+      await store.create(other, owner);
+      await expect(store.appendBatch(other, [done, token('late')])).rejects.toBeInstanceOf(RangeError);
+      await expect(store.appendBatch(streamId, [token('late')])).rejects.toBeInstanceOf(StreamEndedError);
+      expect(await store.readLog(other)).toEqual([]);
+    });
+
     it('keeps a stream alive while its generator renews the lease', async () => {
       const { store } = await setup({ idleMs: 30 });
       const streamId = randomUUID();

@@ -1,0 +1,63 @@
+import type { StreamEvent, StreamEventBody } from '@spool/shared';
+import type { StreamStore } from '../store/types.ts';
+
+export interface StreamAppenderOptions {
+  store: StreamStore;
+  streamId: string;
+  /** Each event once it is in the log, in order. */
+  onAppended: (event: StreamEvent) => void;
+  /** Events queued behind the write in flight before `write` waits for it: a bound on memory when the store is slow. */
+  maxQueued: number;
+}
+
+/**
+ * Appends one stream's events in order without a round trip each: while one write is in flight, the
+ * events that arrive queue up and go together in the next (`appendBatch`, one round trip), so a fast
+ * model is not held to one token per Redis round trip. A failed write fails the next `write` or `flush`,
+ * and nothing after it is appended.
+ */
+export class StreamAppender {
+  readonly #options: StreamAppenderOptions;
+  #queued: StreamEventBody[] = [];
+  #writing: Promise<void> | undefined;
+  #failure: { error: unknown } | undefined;
+
+  constructor(options: StreamAppenderOptions) {
+    this.#options = options;
+  }
+
+  /** Queues `body`; settles at once unless the queue is full, then once the write in flight is done. */
+  async write(body: StreamEventBody): Promise<void> {
+    this.#throwIfFailed();
+    this.#queued.push(body);
+    this.#writing ??= this.#drain();
+    if (this.#queued.length > this.#options.maxQueued) await this.#writing;
+    this.#throwIfFailed();
+  }
+
+  /** Settles once everything written so far is in the log; throws what failed. */
+  async flush(): Promise<void> {
+    await this.#writing;
+    this.#throwIfFailed();
+  }
+
+  async #drain(): Promise<void> {
+    const { store, streamId, onAppended } = this.#options;
+    try {
+      while (this.#queued.length > 0 && !this.#failure) {
+        const batch = this.#queued;
+        this.#queued = [];
+        for (const event of await store.appendBatch(streamId, batch)) onAppended(event);
+      }
+    } catch (error) {
+      this.#failure = { error };
+      this.#queued = [];
+    } finally {
+      this.#writing = undefined;
+    }
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+}
