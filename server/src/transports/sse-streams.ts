@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { resumeIndex, type StreamInput, streamInputSchema } from '@spool/shared';
-import { watchAnswer } from '../answers/read-answer.ts';
+import { watchAnswer } from '../answers/watch-answer.ts';
 import { QuietCheck } from '../delivery/quiet-check.ts';
 import type { Subscriber } from '../delivery/subscriber.ts';
 import { parseJson } from '../json.ts';

@@ -1,7 +1,8 @@
 import { resumeIndex, type StreamInput, streamInputSchema } from '@spool/shared';
 import { TRPCError } from '@trpc/server';
 import { type RawData, WebSocket } from 'ws';
-import { watchAnswer } from '../answers/read-answer.ts';
+import { watchAnswer } from '../answers/watch-answer.ts';
+import type { EncodedEvent } from '../delivery/encoded-event.ts';
 import type { Subscriber, Watch } from '../delivery/subscriber.ts';
 import { parseJson } from '../json.ts';
 import { takeSubscriptionSlot } from '../limits/subscription-slots.ts';
@@ -11,12 +12,6 @@ import { type FastStreamDeps, streamFailure } from './fast-streams.ts';
 import { type RequestId, withLastEventId, wsData, wsError, wsFrameHead, wsStarted, wsStopped } from './trpc-wire.ts';
 import { corkForThisTurn } from './turn-cork.ts';
 import { tcpSocketOf, writeTextFrame } from './ws-frames.ts';
-
-interface Active {
-  stopped: boolean;
-  watch?: Watch;
-  release?: () => void;
-}
 
 /**
  * The `stream` subscriptions of one WebSocket connection, served on the fast path: each event's bytes
@@ -29,7 +24,7 @@ export class WsStreams {
   readonly #socket: WebSocket;
   readonly #context: Promise<SpoolContext>;
   readonly #deps: FastStreamDeps;
-  readonly #active = new Map<RequestId, Active>();
+  readonly #active = new Map<RequestId, WsSubscription>();
   readonly #waitForDrain: () => Promise<void> | undefined;
 
   constructor(socket: WebSocket, context: Promise<SpoolContext>, deps: FastStreamDeps) {
@@ -40,7 +35,7 @@ export class WsStreams {
     // tRPC reports a context that failed itself; the subscriptions waiting on it answer on their own.
     context.catch(() => {});
     socket.once('close', () => {
-      for (const active of this.#active.values()) this.#release(active);
+      for (const subscription of this.#active.values()) subscription.release();
       this.#active.clear();
     });
   }
@@ -55,6 +50,36 @@ export class WsStreams {
     return Buffer.from(JSON.stringify(Array.isArray(parsed) ? rest : rest[0]));
   }
 
+  writable(): boolean {
+    return this.#socket.bufferedAmount <= this.#deps.maxBufferedBytes;
+  }
+
+  whenWritable(): Promise<void> {
+    return this.#waitForDrain() ?? Promise.resolve();
+  }
+
+  /** Ends a subscription as tRPC does once its generator returned or threw: the error if any, then `stopped`. */
+  finish(subscription: WsSubscription, failure?: unknown): void {
+    if (subscription.stopped) return;
+    this.#forget(subscription);
+    if (failure !== undefined) this.#sendError(subscription, failure);
+    this.send(subscription.head + wsStopped);
+  }
+
+  send(frame: string): void {
+    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    corkForThisTurn(tcpSocketOf(this.#socket));
+    this.#socket.send(frame);
+  }
+
+  /** A data frame: a subscription's head, then the event's bytes shared by every watcher. */
+  sendData(head: Buffer, data: Buffer): void {
+    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    const socket = tcpSocketOf(this.#socket);
+    corkForThisTurn(socket);
+    writeTextFrame(socket, head, data);
+  }
+
   #takeOne(request: unknown): boolean {
     if (typeof request !== 'object' || request === null) return false;
     const { id, jsonrpc, method, params } = request as Record<string, unknown>;
@@ -66,87 +91,104 @@ export class WsStreams {
     if (path !== 'stream') return false;
     const parsed = streamInputSchema.safeParse(withLastEventId(input, lastEventId));
     if (!parsed.success) return false;
+    const subscription = new WsSubscription(this, id, head, parsed.data);
     if (this.#active.has(id)) {
-      const duplicate = new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` });
-      this.#send(head + wsError(streamFailure(this.#deps, duplicate, undefined, parsed.data)));
+      this.#sendError(subscription, new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` }));
       return true;
     }
-    const active: Active = { stopped: false };
-    this.#active.set(id, active);
-    void this.#start(id, head, parsed.data, active);
+    this.#active.set(id, subscription);
+    void this.#start(subscription);
     return true;
   }
 
-  async #start(id: RequestId, head: string, input: StreamInput, active: Active): Promise<void> {
+  async #start(subscription: WsSubscription): Promise<void> {
     const { limits, sources } = this.#deps;
-    let ctx: SpoolContext | undefined;
     try {
-      ctx = await this.#context;
-      await limits.rate.check(ctx.userId);
+      subscription.ctx = await this.#context;
+      await limits.rate.check(subscription.ctx.userId);
     } catch (error) {
       // As tRPC does for a failure before the subscription starts: the error alone.
-      this.#forget(id, active);
-      this.#send(head + wsError(streamFailure(this.#deps, error, ctx, input)));
+      this.#forget(subscription);
+      this.#sendError(subscription, error);
       return;
     }
-    if (active.stopped) return;
-    this.#send(head + wsStarted);
-    const finish = (failure?: unknown) => {
-      if (active.stopped) return;
-      this.#forget(id, active);
-      if (failure !== undefined) this.#send(head + wsError(streamFailure(this.#deps, failure, ctx, input)));
-      this.#send(head + wsStopped);
-    };
+    if (subscription.stopped) return;
+    this.send(subscription.head + wsStarted);
+    const { ctx, input } = subscription;
     try {
-      active.release = takeSubscriptionSlot(ctx, limits);
+      subscription.slot = takeSubscriptionSlot(ctx, limits);
     } catch (error) {
-      finish(error);
+      this.finish(subscription, error);
       return;
     }
-    const headBytes = Buffer.from(head);
-    const subscriber: Subscriber = {
-      write: (encoded) => this.#sendData(headBytes, wsData(encoded)),
-      writable: () => this.#socket.bufferedAmount <= this.#deps.maxBufferedBytes,
-      whenWritable: () => this.#waitForDrain() ?? Promise.resolve(),
-      end: () => finish(),
-      fail: (error) => finish(error),
-    };
     const options = { streamId: input.streamId, ownerId: ctx.userId, fromIndex: resumeIndex(input) };
-    active.watch = watchAnswer(sources, options, subscriber);
+    subscription.watch = watchAnswer(sources, options, subscription);
   }
 
   /** `subscription.stop`: tRPC answers it with `stopped`. False if the id is not one of ours. */
   #stop(id: RequestId, head: string): boolean {
-    const active = this.#active.get(id);
-    if (!active) return false;
-    this.#forget(id, active);
-    this.#send(head + wsStopped);
+    const subscription = this.#active.get(id);
+    if (!subscription) return false;
+    this.#forget(subscription);
+    this.send(head + wsStopped);
     return true;
   }
 
-  #forget(id: RequestId, active: Active): void {
-    this.#active.delete(id);
-    this.#release(active);
+  #forget(subscription: WsSubscription): void {
+    if (this.#active.get(subscription.id) === subscription) this.#active.delete(subscription.id);
+    subscription.release();
   }
 
-  #release(active: Active): void {
-    active.stopped = true;
-    active.watch?.stop();
-    active.release?.();
+  #sendError(subscription: WsSubscription, cause: unknown): void {
+    const { head, ctx, input } = subscription;
+    this.send(head + wsError(streamFailure(this.#deps, cause, ctx, input)));
+  }
+}
+
+/** One `stream` subscription of a WebSocket: its frames' head, its slot, its watch. A class: there is one per watcher. */
+class WsSubscription implements Subscriber {
+  readonly id: RequestId;
+  readonly head: string;
+  readonly input: StreamInput;
+  ctx: SpoolContext | undefined;
+  slot: (() => void) | undefined;
+  watch: Watch | undefined;
+  stopped = false;
+  readonly #connection: WsStreams;
+  #headBytes: Buffer | undefined;
+
+  constructor(connection: WsStreams, id: RequestId, head: string, input: StreamInput) {
+    this.#connection = connection;
+    this.id = id;
+    this.head = head;
+    this.input = input;
   }
 
-  #send(frame: string): void {
-    if (this.#socket.readyState !== WebSocket.OPEN) return;
-    corkForThisTurn(tcpSocketOf(this.#socket));
-    this.#socket.send(frame);
+  write(encoded: EncodedEvent): void {
+    this.#headBytes ??= Buffer.from(this.head);
+    this.#connection.sendData(this.#headBytes, wsData(encoded));
   }
 
-  /** A data frame: this subscription's head, then the event's bytes shared by every watcher. */
-  #sendData(head: Buffer, data: Buffer): void {
-    if (this.#socket.readyState !== WebSocket.OPEN) return;
-    const socket = tcpSocketOf(this.#socket);
-    corkForThisTurn(socket);
-    writeTextFrame(socket, head, data);
+  writable(): boolean {
+    return this.#connection.writable();
+  }
+
+  whenWritable(): Promise<void> {
+    return this.#connection.whenWritable();
+  }
+
+  end(): void {
+    this.#connection.finish(this);
+  }
+
+  fail(error: unknown): void {
+    this.#connection.finish(this, error);
+  }
+
+  release(): void {
+    this.stopped = true;
+    this.watch?.stop();
+    this.slot?.();
   }
 }
 

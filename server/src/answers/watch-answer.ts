@@ -1,0 +1,107 @@
+import { SpoolErrorCode } from '@spool/shared';
+import { findAnswerByStream } from '../db/answers.ts';
+import { EncodedEvent } from '../delivery/encoded-event.ts';
+import type { Subscriber, Watch } from '../delivery/subscriber.ts';
+import { SpoolError } from '../errors.ts';
+import { IndexOutOfRangeError, StreamNotFoundError } from '../store/errors.ts';
+import type { AnswerSources, WatchAnswerOptions } from './read-answer.ts';
+import { replayEvents, replayLength } from './replay.ts';
+
+/**
+ * A stream's events from `fromIndex`, pushed to `subscriber`: from the log while it exists, then
+ * (once it has expired, or after an embedded-mode restart) from the saved answer, with the same
+ * events and indexes. Someone else's stream is NOT_FOUND, exactly like a stream that never existed.
+ */
+export function watchAnswer(sources: AnswerSources, options: WatchAnswerOptions, subscriber: Subscriber): Watch {
+  return new AnswerWatch(sources, options, subscriber);
+}
+
+/** One watch of an answer; a class rather than closures, as there is one per live subscription. */
+class AnswerWatch implements Subscriber, Watch {
+  readonly #sources: AnswerSources;
+  readonly #options: WatchAnswerOptions;
+  readonly #subscriber: Subscriber;
+  #next: number;
+  #stopped = false;
+  #current: Watch | undefined;
+
+  constructor(sources: AnswerSources, options: WatchAnswerOptions, subscriber: Subscriber) {
+    this.#sources = sources;
+    this.#options = options;
+    this.#subscriber = subscriber;
+    this.#next = options.fromIndex;
+    sources.store.meta(options.streamId).then(
+      (meta) => {
+        if (this.#stopped) return;
+        if (!meta) this.#replay();
+        else if (meta.ownerId !== options.ownerId) subscriber.fail(new StreamNotFoundError(options.streamId));
+        else this.#current = sources.store.watch(options.streamId, this.#next, this);
+      },
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#current?.stop();
+  }
+
+  write(encoded: EncodedEvent): void {
+    this.#next = encoded.event.index + 1;
+    this.#subscriber.write(encoded);
+  }
+
+  writable(): boolean {
+    return this.#subscriber.writable();
+  }
+
+  whenWritable(): Promise<void> {
+    return this.#subscriber.whenWritable();
+  }
+
+  end(): void {
+    this.#subscriber.end();
+  }
+
+  /** Expired before or while it was read: the saved answer goes on from the next index. */
+  fail(error: unknown): void {
+    if (this.#stopped) return;
+    if (logVanished(error)) this.#replay();
+    else this.#subscriber.fail(error);
+  }
+
+  #replay(): void {
+    this.#replaySaved().catch((error: unknown) => {
+      if (!this.#stopped) this.#subscriber.fail(error);
+    });
+  }
+
+  async #replaySaved(): Promise<void> {
+    const { streamId, ownerId } = this.#options;
+    const fromIndex = this.#next;
+    const message = await findAnswerByStream(this.#sources.db.em(), streamId);
+    if (!message || message.ownerId !== ownerId) throw new StreamNotFoundError(streamId);
+    if (message.status === 'streaming' || !message.replay) {
+      throw new SpoolError(SpoolErrorCode.streamLost, `stream ${streamId} was lost before its answer was saved`);
+    }
+    const answer = { content: message.content, replay: message.replay };
+    const length = replayLength(answer.replay);
+    if (fromIndex >= length) throw new IndexOutOfRangeError(streamId, fromIndex, length, true);
+    for (const event of replayEvents(answer, fromIndex)) {
+      while (!this.#subscriber.writable()) {
+        await this.#subscriber.whenWritable();
+        if (this.#stopped) return;
+      }
+      if (this.#stopped) return;
+      this.#subscriber.write(new EncodedEvent(event));
+    }
+    this.#subscriber.end();
+  }
+}
+
+function logVanished(error: unknown): boolean {
+  return (
+    error instanceof SpoolError &&
+    (error.code === SpoolErrorCode.streamNotFound || error.code === SpoolErrorCode.streamLost)
+  );
+}
