@@ -4,15 +4,27 @@ import { WebSocket } from 'ws';
 const pollMs = 5;
 
 /**
- * tRPC's WebSocket adapter sends every value a subscription yields at once, so a client that reads
- * slowly would pile them up in the socket's send buffer. This returns a check the subscription awaits
- * before each value: nothing while the buffer is under `maxBufferedBytes`, else a promise that settles
- * once it has drained to half (or the socket closed). The subscription then stops pulling, its live
- * buffer overflows, and it catches up from the log later: server memory stays bounded.
+ * A check a writer runs before writing: nothing while the connection buffers at most `maxBufferedBytes`,
+ * else a promise that settles once it has drained to half (or closed). Polled rather than waiting for
+ * 'drain', which a socket emits only after a write it refused, and the bound here is usually lower.
+ * Whoever waits stops pulling events meanwhile and catches up from the log later: memory stays bounded.
  */
-export function socketBackpressure(ws: WebSocket, maxBufferedBytes: number): () => Promise<void> | undefined {
+export function backpressure(
+  buffered: () => number,
+  open: () => boolean,
+  maxBufferedBytes: number,
+): () => Promise<void> | undefined {
   const drained = async () => {
-    while (ws.readyState === WebSocket.OPEN && ws.bufferedAmount > maxBufferedBytes / 2) await sleep(pollMs);
+    while (open() && buffered() > maxBufferedBytes / 2) await sleep(pollMs);
   };
-  return () => (ws.bufferedAmount > maxBufferedBytes ? drained() : undefined);
+  return () => (buffered() > maxBufferedBytes ? drained() : undefined);
+}
+
+/** `backpressure` for a WebSocket: `ws` sends at once, so a client that reads slowly fills its send buffer. */
+export function socketBackpressure(ws: WebSocket, maxBufferedBytes: number): () => Promise<void> | undefined {
+  return backpressure(
+    () => ws.bufferedAmount,
+    () => ws.readyState === WebSocket.OPEN,
+    maxBufferedBytes,
+  );
 }

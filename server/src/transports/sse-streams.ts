@@ -6,6 +6,7 @@ import type { Subscriber } from '../delivery/subscriber.ts';
 import { parseJson } from '../json.ts';
 import { takeSubscriptionSlot } from '../limits/subscription-slots.ts';
 import type { SpoolContext } from '../trpc/init.ts';
+import { backpressure } from './backpressure.ts';
 import { type FastStreamDeps, streamFailure } from './fast-streams.ts';
 import {
   sseConnected,
@@ -67,6 +68,11 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
       open.delete(res);
       stop();
     });
+    const waitForDrain = backpressure(
+      () => res.writableLength,
+      () => !res.destroyed && !res.writableEnded,
+      options.maxBufferedBytes,
+    );
     res.writeHead(200, sseHeaders);
     res.write(connected);
     open.set(res, quiet);
@@ -93,7 +99,7 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
           res.write(sseData(encoded));
         },
         writable: () => res.writableLength <= options.maxBufferedBytes,
-        whenWritable: () => drained(res),
+        whenWritable: () => waitForDrain() ?? Promise.resolve(),
         end: () => end(),
         fail: (error) => end(error),
       };
@@ -134,17 +140,4 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
       pinger = undefined;
     },
   };
-}
-
-/** Settles once the response has drained its buffer, or closed. */
-function drained(res: http.ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-  });
 }

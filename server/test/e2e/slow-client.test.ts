@@ -1,9 +1,11 @@
+import http from 'node:http';
 import type net from 'node:net';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { AppRouter } from '../../src/trpc/router.ts';
-import { range, watch } from '../helpers/clients.ts';
+import { connect, range, watch } from '../helpers/clients.ts';
+import { sseUrl } from '../helpers/raw-wire.ts';
 import { uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -56,5 +58,35 @@ describe.each([
     });
     PausableWebSocket.opened.at(-1)?.tcp.resume();
     expect((await events).map((event) => event.index)).toEqual(range(0, 3_001));
+  });
+});
+
+describe.each([
+  { store: 'in-process', redisPrefix: undefined },
+  { store: 'Redis', redisPrefix: uniquePrefix() },
+])('an SSE client that stops reading ($store store)', ({ redisPrefix }) => {
+  it('gets every event exactly once when it reads again, after the stream ended meanwhile', async () => {
+    const server = await startTestServer({
+      redisPrefix,
+      demoTokens: 3_000,
+      demoTokensPerSecond: 0,
+      wsMaxBufferedBytes: 4 * 1024,
+    });
+    const { streamId } = await connect(server.url, 'ws').sendMessage.mutate({ content: 'a long answer, read late' });
+    const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.get(sseUrl(server.url, { streamId }), (res) => resolve(res)).on('error', reject),
+    );
+    onTestFinished(() => {
+      response.destroy();
+    });
+    response.pause();
+    await vi.waitFor(async () => expect((await server.services.store.meta(streamId))?.status).toBe('ended'), {
+      timeout: 10_000,
+    });
+    let body = '';
+    for await (const chunk of response) body += chunk;
+    const indexes = [...body.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
+    expect(indexes).toEqual(range(0, 3_001));
+    expect(body).toMatch(/event: return\ndata: \n\n\n$/);
   });
 });
