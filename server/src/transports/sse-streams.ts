@@ -64,6 +64,7 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
     let gone = false;
     let stop = () => {};
     res.once('close', () => {
+      if (gone) return; // ended by us: already released
       gone = true;
       open.delete(res);
       stop();

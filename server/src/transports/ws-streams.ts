@@ -185,10 +185,12 @@ class WsSubscription implements Subscriber {
     this.#connection.finish(this, error);
   }
 
+  /** Idempotent: the slot is given back once. */
   release(): void {
     this.stopped = true;
     this.watch?.stop();
     this.slot?.();
+    this.slot = undefined;
   }
 }
 

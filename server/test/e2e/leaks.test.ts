@@ -2,7 +2,7 @@ import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { describe, expect, it, vi } from 'vitest';
 import { RedisStreamStore } from '../../src/store/redis.ts';
 import type { AppRouter } from '../../src/trpc/router.ts';
-import { connect, type Transport } from '../helpers/clients.ts';
+import { connect, type Transport, watch } from '../helpers/clients.ts';
 import { openRedisStore, uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -61,5 +61,21 @@ describe.each(['sse', 'ws'] as const)('watchers that drop over %s', (transport) 
     await client.cancelStream.mutate({ streamId });
     await vi.waitFor(() => expect(store.subscribedChannelCount).toBe(0));
     await observer.close();
+  });
+});
+
+describe.each(['sse', 'ws'] as const)('watchers that finish over %s', (transport) => {
+  it('give their subscription slot back exactly once', async () => {
+    const server = await startTestServer({ demoTokens: 3 });
+    const client = connect(server.url, transport);
+    const { streamId } = await client.sendMessage.mutate({ content: 'short' });
+    // Another connection of the same user stays open, so a slot given back twice would show.
+    await connect(server.url, 'ws').listConversations.query({});
+    const { connections } = server.services;
+    const before = connections.openFor('local');
+    expect(before).toBeGreaterThan(0);
+    await Promise.all([watch(client, { streamId }), watch(client, { streamId })]);
+    await vi.waitFor(() => expect(connections.openFor('local')).toBe(before));
+    expect(server.services.store.watcherCount).toBe(0);
   });
 });
