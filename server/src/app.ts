@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from './auth/authenticator.ts';
 import type { SpoolConfig } from './config.ts';
 import { openSpoolServices, type SpoolServices, type SpoolServicesOptions } from './services.ts';
-import type { FastStreamDeps } from './transports/fast-streams.ts';
+import { fastStreamDeps } from './transports/fast-streams.ts';
 import { createHttpServer, trpcPath } from './transports/http.ts';
 import { createSseStreams } from './transports/sse-streams.ts';
 import { attachWebSocket } from './transports/ws.ts';
@@ -33,13 +33,13 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     log.warn('no authentication configured (SPOOL_JWT_SECRET or SPOOL_JWKS_URL): every caller is the one local user');
   }
   const { allowedOrigins } = config.abuse;
-  const fastStreams: FastStreamDeps = {
+  const fastStreams = fastStreamDeps({
     router,
     sources: { store: services.store, db: services.db },
     limits: services.limits,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     log,
-  };
+  });
   const httpContext = createHttpContext(auth);
   const sse = createSseStreams({ ...fastStreams, path: `${trpcPath}/stream`, createContext: httpContext });
   const server = createHttpServer({

@@ -18,12 +18,14 @@ export interface FanoutTuning {
 export class Fanouts {
   readonly #source: LogSource;
   readonly #tuning: FanoutTuning;
+  readonly #onSweepError: (error: unknown, streamId: string) => void;
   readonly #streams = new Map<string, StreamFanout>();
   #sweeper: NodeJS.Timeout | undefined;
 
-  constructor(source: LogSource, tuning: FanoutTuning) {
+  constructor(source: LogSource, tuning: FanoutTuning, onSweepError: (error: unknown, streamId: string) => void) {
     this.#source = source;
     this.#tuning = tuning;
+    this.#onSweepError = onSweepError;
   }
 
   /** Streams with at least one watcher in this process. */
@@ -63,15 +65,19 @@ export class Fanouts {
   }
 
   /**
-   * Streams quiet for two sweeps in a row: is their generator still there? Then every watcher re-reads.
-   * A failed check fails the stream's watchers with its error (the store is unavailable), as a read would.
+   * Streams quiet for a while: is their generator still there? Then every watcher re-reads the log. A
+   * check that failed is reported and tried again at the next sweep; the re-read fails the watchers
+   * only if the store is really gone.
    */
   #sweep(): void {
     for (const stream of this.#streams.values()) {
       if (!stream.quiet.sweep()) continue;
       this.#source.endIfAbandoned(stream.streamId).then(
         () => stream.catchUpAll(),
-        (error: unknown) => stream.failAll(error),
+        (error: unknown) => {
+          this.#onSweepError(error, stream.streamId);
+          stream.catchUpAll();
+        },
       );
     }
   }
@@ -87,7 +93,8 @@ class StreamFanout implements CursorHost, LiveListener {
   readonly #cursors = new Set<Cursor>();
   readonly #onEmpty: (stream: StreamFanout) => void;
   #unsubscribe: (() => void) | undefined;
-  readonly quiet = new QuietCheck();
+  /** Swept every `idleMs / 2`: quiet for `idleMs` to `1.5 idleMs`. */
+  readonly quiet = new QuietCheck(2);
 
   constructor(streamId: string, source: LogSource, pageSize: number, onEmpty: (stream: StreamFanout) => void) {
     this.streamId = streamId;
@@ -129,7 +136,14 @@ class StreamFanout implements CursorHost, LiveListener {
     this.quiet.mark();
     const { index } = encoded.event;
     if (index > this.lastLiveIndex) this.lastLiveIndex = index;
-    for (const cursor of this.#cursors) cursor.live(encoded);
+    for (const cursor of this.#cursors) {
+      // A subscriber that throws fails alone; the others, and whoever delivered the event, go on.
+      try {
+        cursor.live(encoded);
+      } catch (error) {
+        cursor.fail(error);
+      }
+    }
   }
 
   resync(): void {
@@ -138,9 +152,5 @@ class StreamFanout implements CursorHost, LiveListener {
 
   catchUpAll(): void {
     for (const cursor of this.#cursors) cursor.catchUp();
-  }
-
-  failAll(error: unknown): void {
-    for (const cursor of [...this.#cursors]) cursor.fail(error);
   }
 }

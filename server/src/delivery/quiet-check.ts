@@ -1,11 +1,16 @@
 /**
- * Whether something quiet stayed quiet: marked on every event (a store of one boolean, the cheapest
- * thing on a per-event path), read by a periodic sweep. `sweep()` is true on the second sweep in a
- * row with nothing marked, so quiet is noticed after one to two sweep periods.
+ * Whether something stayed quiet: marked on every event (a store of one boolean, the cheapest thing
+ * on a per-event path), read by a periodic sweep. `sweep()` is true on the `sweeps`-th sweep in a row
+ * with nothing marked, so quiet is noticed after `sweeps - 1` to `sweeps` sweep periods.
  */
 export class QuietCheck {
+  readonly #sweeps: number;
   #heard = false;
   #quietSweeps = 0;
+
+  constructor(sweeps: number) {
+    this.#sweeps = sweeps;
+  }
 
   mark(): void {
     this.#heard = true;
@@ -18,7 +23,7 @@ export class QuietCheck {
       return false;
     }
     this.#quietSweeps += 1;
-    if (this.#quietSweeps < 2) return false;
+    if (this.#quietSweeps < this.#sweeps) return false;
     this.#quietSweeps = 0;
     return true;
   }

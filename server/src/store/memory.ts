@@ -35,7 +35,10 @@ export class MemoryStreamStore implements StreamStore {
 
   constructor(tuning: Partial<StoreTuning> = {}) {
     this.#tuning = { ...defaultStoreTuning, ...tuning };
-    this.#fanouts = new Fanouts(this.#logSource(), this.#tuning);
+    // In process, the lease check cannot fail but by a bug: let it be loud.
+    this.#fanouts = new Fanouts(this.#logSource(), this.#tuning, (error) => {
+      throw error;
+    });
   }
 
   /** Live subscriptions across all streams: zero when every reader has released its own. */

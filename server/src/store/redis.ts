@@ -77,7 +77,9 @@ export class RedisStreamStore implements StreamStore {
     this.#prefix = prefix;
     this.#tuning = { ...defaultStoreTuning, ...tuning };
     this.#log = log;
-    this.#fanouts = new Fanouts(this.#logSource(), this.#tuning);
+    this.#fanouts = new Fanouts(this.#logSource(), this.#tuning, (error, streamId) =>
+      log.warn({ err: error, streamId }, 'lease check of a quiet stream failed; retried at the next sweep'),
+    );
   }
 
   /** Channels this process's subscriber connection holds. */

@@ -14,8 +14,11 @@ export function backpressure(
   open: () => boolean,
   maxBufferedBytes: number,
 ): () => Promise<void> | undefined {
+  // At least one poll, even when the connection is closing: a writer that loops on this check must
+  // give the event loop its turn, or the 'close' that ends it never comes.
   const drained = async () => {
-    while (open() && buffered() > maxBufferedBytes / 2) await sleep(pollMs);
+    do await sleep(pollMs);
+    while (open() && buffered() > maxBufferedBytes / 2);
   };
   return () => (buffered() > maxBufferedBytes ? drained() : undefined);
 }

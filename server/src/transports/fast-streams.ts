@@ -4,7 +4,7 @@ import type { AnswerSources } from '../answers/read-answer.ts';
 import { toTRPCError } from '../errors.ts';
 import type { SubscriptionLimits } from '../limits/subscription-slots.ts';
 import { logProcedureError } from './procedure-errors.ts';
-import { streamErrorShape } from './trpc-wire.ts';
+import { assertNoTransformer, streamErrorShape } from './trpc-wire.ts';
 
 /** What Spool's own WebSocket and SSE endpoints need to serve `stream` without going through tRPC's loop. */
 export interface FastStreamDeps {
@@ -15,6 +15,12 @@ export interface FastStreamDeps {
   /** A subscriber whose socket holds more than this waits, and reads on from the log once it drained. */
   maxBufferedBytes: number;
   log: Logger;
+}
+
+/** The dependencies, once checked: the fast path writes JSON, so the router must have no transformer. */
+export function fastStreamDeps(deps: FastStreamDeps): FastStreamDeps {
+  assertNoTransformer(deps.router);
+  return deps;
 }
 
 /** A failure as tRPC would put it on the wire for `stream`: the typed error, logged if it is ours, then shaped. */

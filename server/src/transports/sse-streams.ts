@@ -13,14 +13,17 @@ import {
   sseConnectionParams,
   sseData,
   sseError,
-  sseHeaders,
   sseLastEventId,
   ssePing,
   ssePingMs,
+  sseResponseHeaders,
   sseReturn,
   withLastEventId,
 } from './trpc-wire.ts';
 import { corkForThisTurn } from './turn-cork.ts';
+
+/** The ping sweep runs this many times per ping interval: a quiet stream is pinged after 1 to 1.25 intervals. */
+const quietSweeps = 4;
 
 export interface SseStreamsOptions extends FastStreamDeps {
   /** The path `stream` is served at: `/trpc/stream`. */
@@ -60,7 +63,7 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
     input: StreamInput,
     connectionParams: Record<string, string | undefined> | null,
   ) => {
-    const quiet = new QuietCheck();
+    const quiet = new QuietCheck(quietSweeps);
     let gone = false;
     let stop = () => {};
     res.once('close', () => {
@@ -74,10 +77,10 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
       () => !res.destroyed && !res.writableEnded,
       options.maxBufferedBytes,
     );
-    res.writeHead(200, sseHeaders);
+    res.writeHead(200, sseResponseHeaders);
     res.write(connected);
     open.set(res, quiet);
-    if (pingMs !== undefined) pinger ??= setInterval(ping, pingMs / 2).unref();
+    if (pingMs !== undefined) pinger ??= setInterval(ping, pingMs / quietSweeps).unref();
 
     let ctx: SpoolContext | undefined;
     const end = (failure?: unknown) => {

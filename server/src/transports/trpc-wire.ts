@@ -20,11 +20,37 @@ import {
   getErrorShape,
   getLastEventId,
   parseConnectionParamsFromString,
+  parseTRPCMessage,
   sseHeaders,
+  type TRPCClientOutgoingMessage,
 } from '@trpc/server/unstable-core-do-not-import';
 import type { EncodedEvent } from '../delivery/encoded-event.ts';
 
 export type RequestId = number | string;
+
+/**
+ * The fast path writes values as JSON, as tRPC does without a transformer. Spool's router has none;
+ * a router with one (superjson, say) must not be served by it.
+ */
+export function assertNoTransformer(router: AnyRouter): void {
+  const probe = { probe: 1 };
+  if (router._def._config.transformer.output.serialize(probe) !== probe) {
+    throw new Error("Spool's fast path serves routers without a data transformer; this one has one");
+  }
+}
+
+/**
+ * The requests of a WebSocket frame as tRPC's adapter parses them (`parseTRPCMessage`), or null when
+ * tRPC would refuse the frame: then the whole frame is tRPC's to answer, exactly as it would.
+ */
+export function wsRequestsOf(router: AnyRouter, parsed: unknown): TRPCClientOutgoingMessage[] | null {
+  const raws = Array.isArray(parsed) ? parsed : [parsed];
+  try {
+    return raws.map((raw) => parseTRPCMessage(raw, router._def._config.transformer));
+  } catch {
+    return null; // tRPC answers it with its own PARSE_ERROR
+  }
+}
 
 /** The error shape tRPC would send for `error` thrown by the `stream` subscription: the router's own formatter. */
 export function streamErrorShape(router: AnyRouter, error: TRPCError, ctx: unknown, input: unknown): unknown {
@@ -67,7 +93,8 @@ export function sseError(shape: unknown): string {
   return `event: serialized-error\ndata: ${JSON.stringify(shape)}\n\n\n`;
 }
 
-export { sseHeaders };
+/** The headers of tRPC's SSE response: its `sseHeaders`, and the `vary` every tRPC HTTP response has. */
+export const sseResponseHeaders = { vary: 'trpc-accept, accept', ...sseHeaders };
 
 /** The router's SSE ping interval, as `initTRPC.create({ sse: { ping } })` set it; undefined: no pings. */
 export function ssePingMs(router: AnyRouter): number | undefined {
@@ -81,15 +108,18 @@ export function sseConnectionParams(url: URL): Record<string, string | undefined
   return raw === null ? null : parseConnectionParamsFromString(raw);
 }
 
-/** The resume id an SSE request carries: the `Last-Event-ID` header (EventSource's reconnect), or the query. */
-export function sseLastEventId(req: IncomingMessage, url: URL): string | null {
+/**
+ * The resume id an SSE request carries: the `Last-Event-ID` header (EventSource's reconnect), or the
+ * query; undefined when empty, as tRPC merges it only when it is not.
+ */
+export function sseLastEventId(req: IncomingMessage, url: URL): string | undefined {
   const headers = { get: (name: string) => [req.headers[name.toLowerCase()]].flat()[0] ?? null };
-  return getLastEventId({ headers: headers as unknown as Headers, searchParams: url.searchParams });
+  return getLastEventId({ headers: headers as unknown as Headers, searchParams: url.searchParams }) || undefined;
 }
 
-/** The input tRPC hands the procedure: `lastEventId` merged into it, as both adapters do. */
-export function withLastEventId(input: unknown, lastEventId: unknown): unknown {
-  if (lastEventId === undefined || lastEventId === null || lastEventId === '') return input;
+/** The input tRPC hands the procedure: `lastEventId` (when there is one) merged into it, as both adapters do. */
+export function withLastEventId(input: unknown, lastEventId: string | undefined): unknown {
+  if (lastEventId === undefined) return input;
   if (typeof input === 'object' && input !== null && !Array.isArray(input)) return { ...input, lastEventId };
   return input ?? { lastEventId };
 }

@@ -1,5 +1,6 @@
 import { resumeIndex, type StreamInput, streamInputSchema } from '@spool/shared';
 import { TRPCError } from '@trpc/server';
+import type { TRPCClientOutgoingMessage } from '@trpc/server/unstable-core-do-not-import';
 import { type RawData, WebSocket } from 'ws';
 import { watchAnswer } from '../answers/watch-answer.ts';
 import type { EncodedEvent } from '../delivery/encoded-event.ts';
@@ -9,7 +10,16 @@ import { takeSubscriptionSlot } from '../limits/subscription-slots.ts';
 import type { SpoolContext } from '../trpc/init.ts';
 import { socketBackpressure } from './backpressure.ts';
 import { type FastStreamDeps, streamFailure } from './fast-streams.ts';
-import { type RequestId, withLastEventId, wsData, wsError, wsFrameHead, wsStarted, wsStopped } from './trpc-wire.ts';
+import {
+  type RequestId,
+  withLastEventId,
+  wsData,
+  wsError,
+  wsFrameHead,
+  wsRequestsOf,
+  wsStarted,
+  wsStopped,
+} from './trpc-wire.ts';
 import { corkForThisTurn } from './turn-cork.ts';
 import { tcpSocketOf, writeTextFrame } from './ws-frames.ts';
 
@@ -43,15 +53,17 @@ export class WsStreams {
   /** Takes the requests of a text frame that are ours; returns the frame tRPC should still get, or null. */
   take(data: Buffer): Buffer | null {
     const parsed = parseJson(data.toString());
-    const requests = Array.isArray(parsed) ? parsed : [parsed];
-    const rest = requests.filter((request) => !this.#takeOne(request));
+    const requests = wsRequestsOf(this.#deps.router, parsed);
+    if (!requests) return data;
+    const rest = (Array.isArray(parsed) ? parsed : [parsed]).filter((_, i) => !this.#takeOne(requests[i]));
     if (rest.length === requests.length) return data;
     if (rest.length === 0) return null;
     return Buffer.from(JSON.stringify(Array.isArray(parsed) ? rest : rest[0]));
   }
 
+  /** Over the bound only while open: a closing socket drops what is written, and its 'close' ends everything. */
   writable(): boolean {
-    return this.#socket.bufferedAmount <= this.#deps.maxBufferedBytes;
+    return this.#socket.readyState !== WebSocket.OPEN || this.#socket.bufferedAmount <= this.#deps.maxBufferedBytes;
   }
 
   whenWritable(): Promise<void> {
@@ -80,15 +92,13 @@ export class WsStreams {
     writeTextFrame(socket, head, data);
   }
 
-  #takeOne(request: unknown): boolean {
-    if (typeof request !== 'object' || request === null) return false;
-    const { id, jsonrpc, method, params } = request as Record<string, unknown>;
-    if (typeof id !== 'number' && typeof id !== 'string') return false;
-    const head = wsFrameHead(id, jsonrpc === '2.0' ? '2.0' : undefined);
-    if (method === 'subscription.stop') return this.#stop(id, head);
-    if (method !== 'subscription' || typeof params !== 'object' || params === null) return false;
-    const { path, input, lastEventId } = params as Record<string, unknown>;
-    if (path !== 'stream') return false;
+  #takeOne(request: TRPCClientOutgoingMessage | undefined): boolean {
+    if (!request || request.id === null) return false;
+    const { id, jsonrpc } = request;
+    const head = wsFrameHead(id, jsonrpc);
+    if (request.method === 'subscription.stop') return this.#stop(id, head);
+    if (request.method !== 'subscription' || request.params.path !== 'stream') return false;
+    const { input, lastEventId } = request.params;
     const parsed = streamInputSchema.safeParse(withLastEventId(input, lastEventId));
     if (!parsed.success) return false;
     const subscription = new WsSubscription(this, id, head, parsed.data);
@@ -105,9 +115,12 @@ export class WsStreams {
     const { limits, sources } = this.#deps;
     try {
       subscription.ctx = await this.#context;
+      // Stopped meanwhile: tRPC does not call the procedure of an aborted subscription.
+      if (subscription.stopped) return;
       await limits.rate.check(subscription.ctx.userId);
     } catch (error) {
-      // As tRPC does for a failure before the subscription starts: the error alone.
+      // As tRPC does for a failure before the subscription starts: the error alone (none once stopped).
+      if (subscription.stopped) return;
       this.#forget(subscription);
       this.#sendError(subscription, error);
       return;

@@ -73,7 +73,7 @@ export async function wsFrames(
 /** An SSE response's status, tRPC's headers and whole body, for a stream that ends by itself. */
 export async function sseResponse(url: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, { headers, signal: AbortSignal.timeout(5_000) });
-  const picked = ['content-type', 'cache-control', 'x-accel-buffering', 'connection'].map(
+  const picked = ['content-type', 'cache-control', 'x-accel-buffering', 'connection', 'vary'].map(
     (name) => `${name}: ${response.headers.get(name)}`,
   );
   return { status: response.status, headers: picked, body: await response.text() };

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type net from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { socketBackpressure } from '../../src/transports/backpressure.ts';
+import { backpressure, socketBackpressure } from '../../src/transports/backpressure.ts';
 
 /** A connected pair of real sockets; the client's TCP socket can be paused to stop reading. */
 async function socketPair() {
@@ -44,5 +44,18 @@ describe('WebSocket backpressure', () => {
     await draining;
     expect(server.bufferedAmount).toBeLessThanOrEqual(maxBufferedBytes / 2);
     await expect.poll(() => received).toBe(sent);
+  });
+
+  it('makes a writer wait a turn even for a connection that is closing with a full buffer, so it cannot spin', async () => {
+    const waitForDrain = backpressure(
+      () => 1 << 20,
+      () => false,
+      1024,
+    );
+    const order: string[] = [];
+    const waited = waitForDrain()?.then(() => order.push('waited'));
+    setImmediate(() => order.push('next turn'));
+    await waited;
+    expect(order).toEqual(['next turn', 'waited']);
   });
 });
