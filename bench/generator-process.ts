@@ -119,7 +119,7 @@ async function run(plan: RunPlan): Promise<RunReport> {
     };
     await Promise.all(
       plan.target.streamIds.map(async (streamId) => {
-        const appender = new StreamAppender({ store, streamId, maxQueued: 256, onAppended });
+        const appender = new StreamAppender({ store, streamId, maxQueued: 256, nextIndex: 0, onAppended });
         for (let index = 0; index <= plan.tokens; index++)
           await settle(appender.write(bodyAt(index, plan.tokens)), false);
         await settle(appender.flush(), false);

@@ -82,6 +82,7 @@ export async function runGeneration(
     store,
     streamId,
     maxQueued: maxQueuedEvents,
+    nextIndex: 0,
     onAppended: (event) => {
       recorder.record(event);
       if (event.type === 'token') firstTokenAt ??= performance.now();

@@ -6,6 +6,8 @@ export interface StreamAppenderOptions {
   streamId: string;
   /** Each event once it is in the log, in order. */
   onAppended: (event: StreamEvent) => void;
+  /** The index the first event written gets: the log's length when the appender starts (0 for a new stream). */
+  nextIndex: number;
   /** Events queued behind the write in flight before `write` waits for it: a bound on memory when the store is slow. */
   maxQueued: number;
 }
@@ -19,11 +21,13 @@ export interface StreamAppenderOptions {
 export class StreamAppender {
   readonly #options: StreamAppenderOptions;
   #queued: StreamEventBody[] = [];
+  #nextIndex: number;
   #writing: Promise<void> | undefined;
   #failure: { error: unknown } | undefined;
 
   constructor(options: StreamAppenderOptions) {
     this.#options = options;
+    this.#nextIndex = options.nextIndex;
   }
 
   /** Queues `body`; settles at once unless the queue is full, then once the write in flight is done. */
@@ -47,7 +51,10 @@ export class StreamAppender {
       while (this.#queued.length > 0 && !this.#failure) {
         const batch = this.#queued;
         this.#queued = [];
-        for (const event of await store.appendBatch(streamId, batch)) onAppended(event);
+        // The expected index makes a batch that a reconnecting client sends again land once.
+        const events = await store.appendBatch(streamId, batch, this.#nextIndex);
+        this.#nextIndex += events.length;
+        for (const event of events) onAppended(event);
       }
     } catch (error) {
       this.#failure = { error };

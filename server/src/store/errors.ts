@@ -32,6 +32,13 @@ export class IndexOutOfRangeError extends StoreError {
   }
 }
 
+/** A writer's batch expected the log to end elsewhere: someone else wrote to its stream. */
+export class IndexConflictError extends StoreError {
+  constructor(streamId: string) {
+    super(SpoolErrorCode.internal, `stream ${streamId} has events its writer did not append`);
+  }
+}
+
 export class StoreUnavailableError extends StoreError {
   constructor(cause: unknown) {
     super(SpoolErrorCode.storeUnavailable, 'the stream store is unavailable', { cause });

@@ -7,7 +7,13 @@ import type { LiveListener, LogPage, LogSource } from '../delivery/log-source.ts
 import type { Subscriber, Watch } from '../delivery/subscriber.ts';
 import { watchIterable } from '../delivery/watch-iterable.ts';
 import { assertTerminalLast } from './append-batch.ts';
-import { generatorLostEvent, StreamEndedError, StreamExistsError, StreamNotFoundError } from './errors.ts';
+import {
+  generatorLostEvent,
+  IndexConflictError,
+  StreamEndedError,
+  StreamExistsError,
+  StreamNotFoundError,
+} from './errors.ts';
 import { defaultStoreTuning, type StoreTuning } from './tuning.ts';
 import type { CreateStreamOptions, ReadOptions, StreamMeta, StreamStore } from './types.ts';
 
@@ -75,9 +81,14 @@ export class MemoryStreamStore implements StreamStore {
     return this.#append(streamId, stream, body);
   }
 
-  async appendBatch(streamId: string, bodies: readonly StreamEventBody[]): Promise<StreamEvent[]> {
+  async appendBatch(
+    streamId: string,
+    bodies: readonly StreamEventBody[],
+    expectedIndex?: number,
+  ): Promise<StreamEvent[]> {
     assertTerminalLast(bodies);
     const stream = this.#writable(streamId);
+    if (expectedIndex !== undefined && expectedIndex !== stream.events.length) throw new IndexConflictError(streamId);
     return bodies.map((body) => this.#append(streamId, stream, body));
   }
 

@@ -49,12 +49,23 @@ return 1
 `;
 
 /**
- * ARGV: channel, ttlMs, then for each event its terminal flag ('1' or '0') and body; only the last may
- * be terminal. Appends them in order, one round trip for all. Returns the first one's index.
+ * ARGV: channel, ttlMs, the index the first event must get ('' for wherever the log ends), then for each
+ * event its terminal flag ('1' or '0') and body; only the last may be terminal. Appends them in order,
+ * one round trip for all. Returns the first one's index. With an expected index, the same batch sent
+ * again (a client resending after a reconnect) is recognised and not appended twice.
  */
-export const appendScript = `${appendFn}${requireRunning}
+export const appendScript = `${appendFn}
+local status = redis.call('HGET', KEYS[2], 'status')
+if not status then return redis.error_reply('SPOOL_NOT_FOUND') end
+local expected = tonumber(ARGV[3])
+if expected then
+  local length = redis.call('LLEN', KEYS[1])
+  if length == expected + (#ARGV - 3) / 2 then return expected end
+  if length ~= expected then return redis.error_reply('SPOOL_INDEX_CONFLICT') end
+end
+if status == 'ended' then return redis.error_reply('SPOOL_ENDED') end
 local first = nil
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local index = append(ARGV[1], ARGV[i + 1], ARGV[i], ARGV[2])
   first = first or index
 end

@@ -17,6 +17,7 @@ import { watchIterable } from '../delivery/watch-iterable.ts';
 import { assertTerminalLast } from './append-batch.ts';
 import {
   generatorLostEvent,
+  IndexConflictError,
   StoreError,
   StoreUnavailableError,
   StreamEndedError,
@@ -113,14 +114,18 @@ export class RedisStreamStore implements StreamStore {
     return event as StreamEvent;
   }
 
-  async appendBatch(streamId: string, bodies: readonly StreamEventBody[]): Promise<StreamEvent[]> {
+  async appendBatch(
+    streamId: string,
+    bodies: readonly StreamEventBody[],
+    expectedIndex?: number,
+  ): Promise<StreamEvent[]> {
     assertTerminalLast(bodies);
     if (bodies.length === 0) return [];
     const args: string[] = [];
     for (const body of bodies) args.push(isTerminalEvent(body) ? '1' : '0', JSON.stringify(body));
-    const first = Number(
-      await this.#call('spoolAppend', streamId, this.channelOf(streamId), this.#tuning.logTtlMs, ...args),
-    );
+    const channel = this.channelOf(streamId);
+    const expected = expectedIndex ?? '';
+    const first = Number(await this.#call('spoolAppend', streamId, channel, this.#tuning.logTtlMs, expected, ...args));
     return bodies.map((body, i) => ({ ...body, index: first + i }));
   }
 
@@ -246,6 +251,7 @@ function translateError(error: unknown, streamId: string): Error {
   if (!(error instanceof Error)) return new StoreUnavailableError(error);
   if (error.message.includes('SPOOL_NOT_FOUND')) return new StreamNotFoundError(streamId);
   if (error.message.includes('SPOOL_ENDED')) return new StreamEndedError(streamId);
+  if (error.message.includes('SPOOL_INDEX_CONFLICT')) return new IndexConflictError(streamId);
   if (error.name === 'ReplyError') return error;
   return new StoreUnavailableError(error);
 }

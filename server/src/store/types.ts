@@ -37,9 +37,10 @@ export interface StreamStore {
   append(streamId: string, body: StreamEventBody): Promise<StreamEvent>;
   /**
    * Appends several events in order as one step (one round trip), each with its own index; only the
-   * last may be terminal. Fails like `append`, and then none of them is appended.
+   * last may be terminal. Fails like `append`, and then none of them is appended. `expectedIndex`: the
+   * index the first one must get (else `IndexConflictError`); a batch sent twice is then appended once.
    */
-  appendBatch(streamId: string, bodies: readonly StreamEventBody[]): Promise<StreamEvent[]>;
+  appendBatch(streamId: string, bodies: readonly StreamEventBody[], expectedIndex?: number): Promise<StreamEvent[]>;
   /** Extends the generator's lease; the generator calls it on a timer, tokens or not. */
   renewLease(streamId: string): Promise<void>;
   /** The stream's metadata, or null if it does not exist (never created, or expired). */

@@ -19,7 +19,13 @@ async function setup(maxQueued = 100, delayMs = 0) {
     return appendBatch(id, bodies);
   };
   const appended: StreamEvent[] = [];
-  const appender = new StreamAppender({ store, streamId, maxQueued, onAppended: (event) => appended.push(event) });
+  const appender = new StreamAppender({
+    store,
+    streamId,
+    maxQueued,
+    nextIndex: 0,
+    onAppended: (event) => appended.push(event),
+  });
   return { store, streamId, appender, appended, batches };
 }
 

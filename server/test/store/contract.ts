@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { StreamEvent, StreamEventBody, TerminalEventBody } from '@spool/shared';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { IndexOutOfRangeError, StreamEndedError, StreamNotFoundError } from '../../src/store/errors.ts';
+import {
+  IndexConflictError,
+  IndexOutOfRangeError,
+  StreamEndedError,
+  StreamNotFoundError,
+} from '../../src/store/errors.ts';
+import { RedisStreamStore } from '../../src/store/redis.ts';
 import type { StoreTuning } from '../../src/store/tuning.ts';
 import type { StreamStore } from '../../src/store/types.ts';
 
@@ -265,6 +271,21 @@ export function describeStreamStoreContract(name: string, open: HarnessFactory):
       await expect(store.appendBatch(other, [done, token('late')])).rejects.toBeInstanceOf(RangeError);
       await expect(store.appendBatch(streamId, [token('late')])).rejects.toBeInstanceOf(StreamEndedError);
       expect(await store.readLog(other)).toEqual([]);
+    });
+
+    it('appends a batch sent twice at its expected index once, and refuses one that expects another', async () => {
+      const { store } = await setup();
+      const streamId = randomUUID();
+      await store.create(streamId, owner);
+      const batch = [token('a'), token('b')];
+      expect(indexes(await store.appendBatch(streamId, batch, 0))).toEqual([0, 1]);
+      // What a client resending after a reconnect does, where the store can see it (Redis).
+      if (store instanceof RedisStreamStore) {
+        expect(indexes(await store.appendBatch(streamId, batch, 0))).toEqual([0, 1]);
+      }
+      await expect(store.appendBatch(streamId, [token('c')], 5)).rejects.toBeInstanceOf(IndexConflictError);
+      expect(indexes(await store.appendBatch(streamId, [token('c'), done], 2))).toEqual([2, 3]);
+      expect((await store.readLog(streamId))?.map((event) => event.index)).toEqual([0, 1, 2, 3]);
     });
 
     it('keeps a stream alive while its generator renews the lease', async () => {

@@ -4,8 +4,12 @@ import { connect, watch } from '../helpers/clients.ts';
 import { sseResponse, sseUrl, startGenericTrpc, wsFrames } from '../helpers/raw-wire.ts';
 import { startTestServer } from '../helpers/server.ts';
 
-/** Error shapes carry a stack in development: where the error was made, which is not the wire format. */
-const withoutStacks = (text: string) => text.replace(/,?"stack":"(?:[^"\\]|\\.)*"/g, '');
+/**
+ * Error shapes carry a stack in development (where the error was made, not the wire format), and a
+ * rate limit says how many seconds are left, which moves between two requests.
+ */
+const withoutStacks = (text: string) =>
+  text.replace(/,?"stack":"(?:[^"\\]|\\.)*"/g, '').replace(/try again in \d+ s/g, 'try again in N s');
 const framesOf = async (...args: Parameters<typeof wsFrames>) => (await wsFrames(...args)).map(withoutStacks);
 const sseOf = async (...args: Parameters<typeof sseResponse>) => {
   const response = await sseResponse(...args);
