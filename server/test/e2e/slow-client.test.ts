@@ -21,17 +21,17 @@ class PausableWebSocket extends WebSocket {
   }
 }
 
+/** A server that stops writing to a watcher past 4 KB unread, with answers far longer than that. */
+function startSlowReaderServer(redisPrefix: string | undefined) {
+  return startTestServer({ redisPrefix, demoTokens: 3_000, demoTokensPerSecond: 0, wsMaxBufferedBytes: 4 * 1024 });
+}
+
 describe.each([
   { store: 'in-process', redisPrefix: undefined },
   { store: 'Redis', redisPrefix: uniquePrefix() },
-])('a WebSocket client that stops reading ($store store)', ({ redisPrefix }) => {
-  it('gets every event exactly once when it reads again, after the stream ended meanwhile', async () => {
-    const server = await startTestServer({
-      redisPrefix,
-      demoTokens: 3_000,
-      demoTokensPerSecond: 0,
-      wsMaxBufferedBytes: 4 * 1024,
-    });
+])('a client that stops reading ($store store)', ({ redisPrefix }) => {
+  it('gets every event exactly once over WebSocket when it reads again, after the stream ended meanwhile', async () => {
+    const server = await startSlowReaderServer(redisPrefix);
     const ws = createWSClient({
       url: server.url.replace(/^http/, 'ws'),
       WebSocket: PausableWebSocket as unknown as typeof globalThis.WebSocket,
@@ -59,19 +59,9 @@ describe.each([
     PausableWebSocket.opened.at(-1)?.tcp.resume();
     expect((await events).map((event) => event.index)).toEqual(range(0, 3_001));
   });
-});
 
-describe.each([
-  { store: 'in-process', redisPrefix: undefined },
-  { store: 'Redis', redisPrefix: uniquePrefix() },
-])('an SSE client that stops reading ($store store)', ({ redisPrefix }) => {
-  it('gets every event exactly once when it reads again, after the stream ended meanwhile', async () => {
-    const server = await startTestServer({
-      redisPrefix,
-      demoTokens: 3_000,
-      demoTokensPerSecond: 0,
-      wsMaxBufferedBytes: 4 * 1024,
-    });
+  it('gets every event exactly once over SSE when it reads again, after the stream ended meanwhile', async () => {
+    const server = await startSlowReaderServer(redisPrefix);
     const { streamId } = await connect(server.url, 'ws').sendMessage.mutate({ content: 'a long answer, read late' });
     const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
       http.get(sseUrl(server.url, { streamId }), (res) => resolve(res)).on('error', reject),
