@@ -113,7 +113,7 @@ export interface SpoolConfig {
   wsPingMs: number;
   /** The chat page's folder, served at `/`; undefined: no page. */
   webDir: string | undefined;
-  /** Bytes a WebSocket may have waiting to be sent before its subscriptions pause. */
+  /** Bytes a watcher's connection (WebSocket or SSE) may have waiting to be sent before its streams pause. */
   wsMaxBufferedBytes: number;
   demo: { tokens: number; tokensPerSecond: number };
   /** Unset (no OPENAI_API_KEY, no OPENAI_BASE_URL): the demo model answers. */
