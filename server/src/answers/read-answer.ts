@@ -3,6 +3,7 @@ import { findAnswerByStream } from '../db/answers.ts';
 import type { Database } from '../db/database.ts';
 import { watchIterable } from '../delivery/watch-iterable.ts';
 import { StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
+import { defaultStoreTuning } from '../store/tuning.ts';
 import type { StreamStore } from '../store/types.ts';
 import { watchAnswer } from './watch-answer.ts';
 
@@ -21,13 +22,10 @@ export interface ReadAnswerOptions extends WatchAnswerOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Events a generic-path reader may leave unread before its cursor waits and reads on from the log. */
-const readerCapacity = 1024;
-
 /** `watchAnswer` as an async iterable: the generic tRPC path. */
 export function readAnswer(sources: AnswerSources, options: ReadAnswerOptions): AsyncIterable<StreamEvent> {
   return watchIterable((subscriber) => watchAnswer(sources, options, subscriber), {
-    capacity: readerCapacity,
+    capacity: defaultStoreTuning.liveCapacity,
     signal: options.signal,
   });
 }

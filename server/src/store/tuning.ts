@@ -4,7 +4,7 @@ export interface StoreTuning {
   logTtlMs: number;
   /** Events read from the log per round trip while replaying. */
   pageSize: number;
-  /** Live events buffered per subscriber before it falls back to reading the log. */
+  /** Events a reading iterator may hold unread before its cursor waits, then reads on from the log. */
   liveCapacity: number;
   /** Quiet time after which a reader re-reads the log and checks the generator's lease. */
   idleMs: number;
