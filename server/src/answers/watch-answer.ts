@@ -1,7 +1,7 @@
 import { SpoolErrorCode } from '@spool/shared';
 import { findAnswerByStream } from '../db/answers.ts';
 import { EncodedEvent } from '../delivery/encoded-event.ts';
-import type { Subscriber, Watch } from '../delivery/subscriber.ts';
+import { type Subscriber, untilWritable, type Watch } from '../delivery/subscriber.ts';
 import { SpoolError } from '../errors.ts';
 import { IndexOutOfRangeError, StreamNotFoundError } from '../store/errors.ts';
 import type { AnswerSources, WatchAnswerOptions } from './read-answer.ts';
@@ -88,11 +88,8 @@ class AnswerWatch implements Subscriber, Watch {
     const length = replayLength(answer.replay);
     if (fromIndex >= length) throw new IndexOutOfRangeError(streamId, fromIndex, length, true);
     for (const event of replayEvents(answer, fromIndex)) {
-      while (!this.#subscriber.writable()) {
-        await this.#subscriber.whenWritable();
-        if (this.#stopped) return;
-      }
       if (this.#stopped) return;
+      if (!this.#subscriber.writable() && !(await untilWritable(this.#subscriber, () => this.#stopped))) return;
       this.#subscriber.write(new EncodedEvent(event));
     }
     this.#subscriber.end();

@@ -2,7 +2,7 @@ import { isTerminalEvent, SpoolErrorCode } from '@spool/shared';
 import { IndexOutOfRangeError, StoreError, StreamNotFoundError } from '../store/errors.ts';
 import type { EncodedEvent } from './encoded-event.ts';
 import type { LogSource } from './log-source.ts';
-import type { Subscriber, Watch } from './subscriber.ts';
+import { type Subscriber, untilWritable, type Watch } from './subscriber.ts';
 
 /** What a cursor needs of its stream's fan-out. */
 export interface CursorHost {
@@ -103,11 +103,9 @@ export class Cursor implements Watch {
 
   /** Writes a page read from the log, waiting for a slow socket; true once the cursor is done. */
   async #writeAll(events: EncodedEvent[]): Promise<boolean> {
+    const stopped = () => this.#state !== 'reading';
     for (const event of events) {
-      while (!this.#subscriber.writable()) {
-        await this.#subscriber.whenWritable();
-        if (this.#state !== 'reading') return true;
-      }
+      if (!this.#subscriber.writable() && !(await untilWritable(this.#subscriber, stopped))) return true;
       if (event.event.index === this.#next) this.#write(event);
     }
     return this.#state === 'done';

@@ -17,6 +17,19 @@ export interface Subscriber {
   fail(error: unknown): void;
 }
 
+/**
+ * Waits until `subscriber` takes writes again, for a writer going through events it already has (a
+ * page of the log, a saved answer); call it only when `writable()` is false, so that writing to a
+ * subscriber that keeps up costs no promise. False if the writer was stopped meanwhile: it must write no more.
+ */
+export async function untilWritable(subscriber: Subscriber, stopped: () => boolean): Promise<boolean> {
+  while (!subscriber.writable()) {
+    await subscriber.whenWritable();
+    if (stopped()) return false;
+  }
+  return !stopped();
+}
+
 /** A subscription in progress; `stop()` detaches it at once and is idempotent. */
 export interface Watch {
   stop(): void;
