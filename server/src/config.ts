@@ -40,6 +40,8 @@ const envSchema = z.object({
   /** PGlite's folder, relative to the working folder; `memory://` keeps it in memory. */
   SPOOL_DATA_DIR: z.string().min(1).default('.spool-data'),
   SPOOL_MIGRATE: z.stringbool().default(true),
+  SPOOL_DB_POOL_SIZE: int(1, 1000).default(10),
+  SPOOL_START_DEADLINE_MS: int(100, 600_000).default(10_000),
   SPOOL_HISTORY_MESSAGES: int(0, 1000).default(20),
   SPOOL_RECOVERY_INTERVAL_MS: int(1000, 24 * 3_600_000).default(30_000),
   SPOOL_FINAL_RETRY_MAX_MS: int(10, 600_000).default(5_000),
@@ -96,7 +98,11 @@ export interface SpoolConfig {
     dataDir: string;
     /** Apply pending migrations at start. */
     migrate: boolean;
+    /** PostgreSQL connections kept open for the answer path (saving exchanges and final answers). */
+    poolSize: number;
   };
+  /** How long a `sendMessage` may wait for its turn in a burst before it is refused with SERVER_BUSY. */
+  startDeadlineMs: number;
   /** Recent messages given to the model as context. */
   historyMessages: number;
   /** How often each instance looks for answers no generator will finish. */
@@ -168,8 +174,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
       url: e.DATABASE_URL,
       dataDir: e.SPOOL_DATA_DIR.startsWith('memory://') ? e.SPOOL_DATA_DIR : resolve(e.SPOOL_DATA_DIR),
       migrate: e.SPOOL_MIGRATE,
+      poolSize: e.SPOOL_DB_POOL_SIZE,
     },
     historyMessages: e.SPOOL_HISTORY_MESSAGES,
+    startDeadlineMs: e.SPOOL_START_DEADLINE_MS,
     recoveryIntervalMs: e.SPOOL_RECOVERY_INTERVAL_MS,
     finalRetryMaxMs: e.SPOOL_FINAL_RETRY_MAX_MS,
     logTtlMs: e.SPOOL_LOG_TTL_SECONDS * 1000,

@@ -28,6 +28,7 @@ const trpcCodeOf: Partial<Record<SpoolErrorCode, TRPC_ERROR_CODE_KEY>> = {
   [SpoolErrorCode.streamLost]: 'NOT_FOUND',
   [SpoolErrorCode.storeUnavailable]: 'SERVICE_UNAVAILABLE',
   [SpoolErrorCode.databaseUnavailable]: 'SERVICE_UNAVAILABLE',
+  [SpoolErrorCode.serverBusy]: 'SERVICE_UNAVAILABLE',
 };
 
 /** A typed procedure error for anything a procedure throws; Spool's own errors keep their message. */

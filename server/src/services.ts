@@ -63,7 +63,7 @@ export async function openSpoolServices(
     await opened.close();
     throw error;
   });
-  const { store, keyValue, userLeases } = opened;
+  const { store, keyValue, userLeases, starts } = opened;
   const history = new HistoryCache({ db, keyValue, count: config.historyMessages, ttlMs: historyTtlMs });
   const finals = new FinalWriter({
     db,
@@ -74,8 +74,9 @@ export async function openSpoolServices(
   const generations = new Generations({ store, provider, history, finals, userLeases, log, leaseMs: config.leaseMs });
   const claims = new ClientMessageClaims({ keyValue, ttlMs: clientMessageIdTtlMs, waitMs: 10_000 });
   const connections = new ConnectionCounts(config.abuse.connectionsPerUser);
+  const rate = new RequestRate(keyValue, config.abuse.requestsPerMinute);
   const limits: SubscriptionLimits = {
-    rate: new RequestRate(keyValue, config.abuse.requestsPerMinute),
+    rate,
     connections,
     subscriptionsPerConnection: config.abuse.subscriptionsPerConnection,
   };
@@ -86,8 +87,10 @@ export async function openSpoolServices(
     provider,
     db,
     claims,
-    userLeases,
+    starts,
+    rate,
     leaseMs: config.leaseMs,
+    startDeadlineMs: config.startDeadlineMs,
     log,
   });
   const recovery = scheduleRecovery({ db, store, generations, history, log }, config.recoveryIntervalMs);

@@ -31,6 +31,8 @@ export const SpoolErrorCode = {
   tooManyConnections: 'TOO_MANY_CONNECTIONS',
   /** An earlier request with the same `clientMessageId` is still being handled. */
   requestInProgress: 'REQUEST_IN_PROGRESS',
+  /** Too many answers were starting at once for this one to start within the server's start deadline; nothing was started. */
+  serverBusy: 'SERVER_BUSY',
   /** The database (PostgreSQL) could not be reached; nothing was saved. */
   databaseUnavailable: 'DATABASE_UNAVAILABLE',
   /** The stream's log vanished while it was being written (e.g. Redis restarted without persistence). */
@@ -68,6 +70,7 @@ export const retryableErrorCodes: ReadonlySet<SpoolErrorCode> = new Set<SpoolErr
   SpoolErrorCode.storeUnavailable,
   SpoolErrorCode.authUnavailable,
   SpoolErrorCode.databaseUnavailable,
+  SpoolErrorCode.serverBusy,
   SpoolErrorCode.requestInProgress,
   SpoolErrorCode.tooManyStreams,
   SpoolErrorCode.rateLimited,

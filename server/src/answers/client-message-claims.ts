@@ -3,6 +3,7 @@ import { type SendMessageOutput, SpoolErrorCode, sendMessageOutputSchema } from 
 import { z } from 'zod';
 import { SpoolError } from '../errors.ts';
 import { parseJson } from '../json.ts';
+import type { ClaimRequest } from '../store/answer-starts.ts';
 import type { KeyValueStore } from '../store/key-value.ts';
 
 const claimSchema = z.object({ ids: sendMessageOutputSchema, committed: z.boolean() });
@@ -17,8 +18,9 @@ export interface ClientMessageClaimsOptions {
 
 /**
  * Makes `sendMessage` idempotent per (user, clientMessageId) across server instances, without a
- * database query before generation starts: the first request claims the key in one round trip; a
- * repeat gets the first request's ids, once the first has committed them.
+ * database query before generation starts: the first request claims the key as its answer starts
+ * (`claimOf`, set by `AnswerStarts`); a repeat gets the first request's ids, once the first has
+ * committed them.
  */
 export class ClientMessageClaims {
   readonly #options: ClientMessageClaimsOptions;
@@ -27,17 +29,28 @@ export class ClientMessageClaims {
     this.#options = options;
   }
 
-  /** Null: this call holds the claim and must `commit` or `release` it. Otherwise: the earlier request's durable ids. */
-  async claim(ownerId: string, clientMessageId: string, ids: SendMessageOutput): Promise<SendMessageOutput | null> {
+  /** The claim a new request sets for `ids`, unless an earlier request's is there (`AnswerStarts` sets it). */
+  claimOf(ownerId: string, clientMessageId: string, ids: SendMessageOutput): ClaimRequest {
+    return { key: keyOf(ownerId, clientMessageId), value: pendingClaim(ids), ttlMs: this.#options.waitMs * 2 };
+  }
+
+  /**
+   * After `claimOf`'s claim found `earlier` in its place: the earlier request's durable ids once it
+   * has committed them, or null when its claim lapsed or was released and this call took it (this
+   * call must then `commit` or `release` it).
+   */
+  async awaitEarlier(
+    ownerId: string,
+    clientMessageId: string,
+    ids: SendMessageOutput,
+    earlier: string,
+  ): Promise<SendMessageOutput | null> {
     const { keyValue, waitMs } = this.#options;
-    const key = keyOf(ownerId, clientMessageId);
-    const mine = pendingClaim(ids);
+    const mine = this.claimOf(ownerId, clientMessageId, ids);
     const deadline = Date.now() + waitMs;
-    for (;;) {
-      const existing = await keyValue.setIfAbsent(key, mine, waitMs * 2);
-      if (existing === null) return null;
+    for (let existing: string | null = earlier; existing !== null; ) {
       const claim = claimSchema.safeParse(parseJson(existing));
-      if (!claim.success) throw new Error(`unreadable idempotency claim under ${key}`);
+      if (!claim.success) throw new Error(`unreadable idempotency claim under ${mine.key}`);
       if (claim.data.committed) return claim.data.ids;
       if (Date.now() > deadline) {
         throw new SpoolError(
@@ -46,7 +59,9 @@ export class ClientMessageClaims {
         );
       }
       await sleep(20); // the first request is committing: a few milliseconds, rarely more
+      existing = await keyValue.setIfAbsent(mine.key, mine.value, mine.ttlMs);
     }
+    return null;
   }
 
   async commit(ownerId: string, clientMessageId: string, ids: SendMessageOutput): Promise<void> {

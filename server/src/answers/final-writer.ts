@@ -45,7 +45,7 @@ export class FinalWriter {
     let saved: boolean;
     for (;;) {
       try {
-        saved = await saveFinalAnswer(db.em(), write.answer);
+        saved = await saveFinalAnswer(db.statements, write.answer);
         break;
       } catch (error) {
         if (!(error instanceof DatabaseUnavailableError)) throw error;

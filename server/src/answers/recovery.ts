@@ -54,7 +54,7 @@ async function recoverAnswer(
 ): Promise<boolean> {
   const final = await settle(deps, messageId, streamId);
   if (!final) return false;
-  const saved = await saveFinalAnswer(deps.db.em(), final);
+  const saved = await saveFinalAnswer(deps.db.statements, final);
   if (!saved) return false;
   deps.log.info({ streamId, status: final.status }, 'recovered an unsaved answer');
   // The cached history missed this exchange: the next question reads it from the database.

@@ -3,36 +3,45 @@ import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/database.ts';
 import { DuplicateClientMessageError, saveExchange } from '../db/exchanges.ts';
+import type { StatementSession } from '../db/statement-pool.ts';
 import { SpoolError } from '../errors.ts';
 import type { Generations } from '../generation/generations.ts';
 import type { ModelProvider } from '../generation/provider.ts';
-import type { StreamStore } from '../store/types.ts';
-import type { UserLeases } from '../store/user-leases.ts';
+import { startEventOf } from '../generation/run-generation.ts';
+import { QueueDeadlineError } from '../limits/fifo-semaphore.ts';
+import type { RequestRate } from '../limits/request-rate.ts';
+import type { AnswerStart, AnswerStarts } from '../store/answer-starts.ts';
 import type { ClientMessageClaims } from './client-message-claims.ts';
 
 export interface SendMessageDeps {
-  store: StreamStore;
+  starts: AnswerStarts;
+  rate: RequestRate;
   generations: Generations;
   provider: ModelProvider;
   db: Database;
   claims: ClientMessageClaims;
-  userLeases: UserLeases;
   /** The generator's lease on a stream. */
   leaseMs: number;
+  /** How long a start may wait for its turn in a burst. */
+  startDeadlineMs: number;
   log: Logger;
 }
 
 /**
- * The hot path. Ids are made here (UUIDv7); generation starts at once, in parallel with the
- * statement that saves the user message, and this returns when that statement has committed,
- * so the ids it returns are durable. If the save fails, the generation is stopped before it saves
- * anything. A repeated `clientMessageId` returns the first request's ids and starts nothing.
+ * The hot path. A burst waits here for a database connection, first come first served, until the
+ * start deadline (SERVER_BUSY, nothing started). Then one store round trip counts the request, claims
+ * its `clientMessageId`, takes the user's lease and creates the stream with its `start` event; the
+ * generation starts at once, in parallel with the one statement that saves the user message, and
+ * this returns when that has committed, so the ids it returns are durable. If the save fails, the
+ * generation is stopped before it saves anything. A repeated `clientMessageId` returns the first
+ * request's ids and starts nothing.
  */
 export async function sendMessage(
   deps: SendMessageDeps,
   ownerId: string,
   input: SendMessageInput,
 ): Promise<SendMessageOutput> {
+  const arrivedAt = Date.now();
   const model = input.model ?? deps.provider.defaultModel;
   if (!deps.provider.models.includes(model)) {
     throw new SpoolError(
@@ -40,70 +49,93 @@ export async function sendMessage(
       `unknown model "${model}"; available: ${deps.provider.models.join(', ')}`,
     );
   }
-  const ids: SendMessageOutput = {
-    conversationId: input.conversationId ?? uuidv7(),
-    userMessageId: uuidv7(),
-    assistantMessageId: uuidv7(),
-    streamId: uuidv7(),
-  };
-  const { clientMessageId } = input;
-  if (clientMessageId === undefined) return startAnswer(deps, { ownerId, input, model, ids });
-
-  const earlier = await deps.claims.claim(ownerId, clientMessageId, ids);
-  if (earlier) return earlier;
-  try {
-    await startAnswer(deps, { ownerId, input, model, ids });
-  } catch (error) {
-    // A duplicate found by the database (the fast-path claim had lapsed): remember its ids again.
-    const settle =
-      error instanceof DuplicateClientMessageError
-        ? deps.claims.commit(ownerId, clientMessageId, error.existing)
-        : deps.claims.release(ownerId, clientMessageId, ids);
-    await settle.catch((claimError: unknown) => {
-      // The uncommitted claim lapses by itself shortly; until then a retry is told to try again.
-      deps.log.warn({ err: claimError, clientMessageId }, 'could not settle an idempotency claim');
-    });
-    if (error instanceof DuplicateClientMessageError) return error.existing;
-    throw error;
-  }
-  await deps.claims.commit(ownerId, clientMessageId, ids).catch((commitError: unknown) => {
-    // Saved all the same: once the uncommitted claim lapses, the database's unique index answers a repeat.
-    deps.log.warn({ err: commitError, clientMessageId }, 'could not mark an idempotency claim committed');
+  const session = await deps.db.statements.reserve(arrivedAt + deps.startDeadlineMs).catch((error: unknown) => {
+    if (!(error instanceof QueueDeadlineError)) throw error;
+    throw new SpoolError(
+      SpoolErrorCode.serverBusy,
+      `too many answers are starting at once; none could start for you within ${deps.startDeadlineMs} ms, try again`,
+    );
   });
-  return ids;
+  try {
+    return await start(deps, session, { ownerId, input, model, arrivedAt });
+  } finally {
+    session.release();
+  }
 }
 
 interface NewAnswer {
   ownerId: string;
   input: SendMessageInput;
   model: string;
-  ids: SendMessageOutput;
+  arrivedAt: number;
 }
 
-/** Takes a user lease, creates the stream, starts the generation and saves the exchange beside it. */
-async function startAnswer(deps: SendMessageDeps, answer: NewAnswer): Promise<SendMessageOutput> {
-  const { ownerId, input, model, ids } = answer;
-  if (!(await deps.userLeases.acquire(ownerId, ids.streamId))) {
-    throw new SpoolError(
+async function start(deps: SendMessageDeps, session: StatementSession, answer: NewAnswer): Promise<SendMessageOutput> {
+  const { ownerId, input, model } = answer;
+  const { clientMessageId } = input;
+  const ids: SendMessageOutput = {
+    conversationId: input.conversationId ?? uuidv7(),
+    userMessageId: uuidv7(),
+    assistantMessageId: uuidv7(),
+    streamId: uuidv7(),
+  };
+  const request: AnswerStart = {
+    streamId: ids.streamId,
+    ownerId,
+    leaseMs: deps.leaseMs,
+    start: startEventOf({ ...ids, messageId: ids.assistantMessageId, model }),
+    rate: deps.rate.counter(ownerId, answer.arrivedAt),
+    claim: clientMessageId === undefined ? undefined : deps.claims.claimOf(ownerId, clientMessageId, ids),
+  };
+  let outcome = await deps.starts.begin(request);
+  // Set when this call took over a lapsed claim itself, rather than with its start.
+  let claimTakenOver = false;
+  if (outcome.kind === 'claimed' && clientMessageId !== undefined) {
+    const earlier = await deps.claims.awaitEarlier(ownerId, clientMessageId, ids, outcome.earlier);
+    if (earlier) return earlier;
+    claimTakenOver = true;
+    // Counted already, and holding the claim now.
+    outcome = await deps.starts.begin({ ...request, rate: undefined, claim: undefined });
+  }
+  if (outcome.kind !== 'started') {
+    if (claimTakenOver && clientMessageId !== undefined) await settleClaim(deps, ownerId, clientMessageId, ids);
+    throw refusal(deps, outcome.kind, answer.arrivedAt);
+  }
+  const saved = await generateAndSave(deps, session, { ...answer, ids });
+  if (saved === ids && clientMessageId !== undefined) {
+    // Not waited for: a repeat meanwhile sees the pending claim and waits the few milliseconds this takes.
+    deps.claims.commit(ownerId, clientMessageId, ids).catch((commitError: unknown) => {
+      // Saved all the same: once the uncommitted claim lapses, the database's unique index answers a repeat.
+      deps.log.warn({ err: commitError, clientMessageId }, 'could not mark an idempotency claim committed');
+    });
+  }
+  return saved;
+}
+
+function refusal(deps: SendMessageDeps, kind: 'rate-limited' | 'too-many-streams' | 'claimed', at: number): Error {
+  if (kind === 'rate-limited') return deps.rate.refusal(at);
+  if (kind === 'too-many-streams') {
+    return new SpoolError(
       SpoolErrorCode.tooManyStreams,
       'too many answers are generating for you at once; wait for one to end or cancel one',
     );
   }
-  try {
-    await deps.store.create(ids.streamId, { ownerId, leaseMs: deps.leaseMs });
-  } catch (error) {
-    // No generation will release the lease: give it back now.
-    await deps.userLeases.release(ownerId, ids.streamId).catch((releaseError: unknown) => {
-      deps.log.warn(
-        { err: releaseError, streamId: ids.streamId },
-        'could not release a user lease; it lapses by itself',
-      );
-    });
-    throw error;
-  }
+  return new Error('an idempotency claim was found after this request took it over');
+}
+
+/**
+ * Starts the generation (which owns the user's lease from here) and saves the exchange beside it.
+ * Returns the ids, or an earlier exchange's that the database found under the same `clientMessageId`.
+ */
+async function generateAndSave(
+  deps: SendMessageDeps,
+  session: StatementSession,
+  answer: NewAnswer & { ids: SendMessageOutput },
+): Promise<SendMessageOutput> {
+  const { ownerId, input, model, ids } = answer;
+  const { clientMessageId } = input;
   const existingConversation = input.conversationId !== undefined;
   const exchangeSaved = Promise.withResolvers<boolean>();
-  // From here the generation owns the lease and releases it when it ends, whatever happens.
   deps.generations.start({
     ...ids,
     existingConversation,
@@ -113,21 +145,35 @@ async function startAnswer(deps: SendMessageDeps, answer: NewAnswer): Promise<Se
     prompt: input.content,
     exchangeSaved: exchangeSaved.promise,
   });
-  const exchange = {
-    ...ids,
-    ownerId,
-    existingConversation,
-    content: input.content,
-    clientMessageId: input.clientMessageId,
-    model,
-  };
+  const exchange = { ...ids, ownerId, existingConversation, content: input.content, clientMessageId, model };
   try {
-    await saveExchange(deps.db.em(), exchange);
+    await saveExchange(deps.db, session, exchange);
   } catch (error) {
     exchangeSaved.resolve(false);
     deps.generations.stop(ids.streamId, 'rejected');
+    // A duplicate found by the database (the fast-path claim had lapsed): remember its ids again.
+    const existing = error instanceof DuplicateClientMessageError ? error.existing : undefined;
+    if (clientMessageId !== undefined) await settleClaim(deps, ownerId, clientMessageId, ids, existing);
+    if (existing) return existing;
     throw error;
   }
   exchangeSaved.resolve(true);
   return ids;
+}
+
+/** Gives up this request's claim, or points it at the `existing` exchange the database found. */
+async function settleClaim(
+  deps: SendMessageDeps,
+  ownerId: string,
+  clientMessageId: string,
+  ids: SendMessageOutput,
+  existing?: SendMessageOutput,
+): Promise<void> {
+  const settle = existing
+    ? deps.claims.commit(ownerId, clientMessageId, existing)
+    : deps.claims.release(ownerId, clientMessageId, ids);
+  await settle.catch((claimError: unknown) => {
+    // The uncommitted claim lapses by itself shortly; until then a retry is told to try again.
+    deps.log.warn({ err: claimError, clientMessageId }, 'could not settle an idempotency claim');
+  });
 }

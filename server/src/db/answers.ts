@@ -1,8 +1,9 @@
 import type { SqlEntityManager as EntityManager } from '@mikro-orm/sql';
 import type { FinishReason, MessageStatus, SpoolErrorCode, Usage } from '@spool/shared';
 import type { RecordedAnswer } from '../answers/replay.ts';
-import { Message, type ReplayData } from './entities.ts';
+import { Message } from './entities.ts';
 import { withDatabase } from './errors.ts';
+import { type Statement, type StatementPool, withSession } from './statement-pool.ts';
 
 /** An answer's final state, written once when it ends. */
 export interface FinalAnswer extends RecordedAnswer {
@@ -13,26 +14,30 @@ export interface FinalAnswer extends RecordedAnswer {
   errorCode: SpoolErrorCode | null;
 }
 
+/** $1 message; the rest as set. Only over the `streaming` placeholder: the final write happens once. */
+const finalAnswer: Statement = {
+  name: 'spool_final_answer',
+  text: `UPDATE message SET content = $2::text, status = $3::text, finish_reason = $4::text, prompt_tokens = $5::int,
+    completion_tokens = $6::int, total_tokens = $7::int, error_code = $8::text, replay = $9::jsonb,
+    updated_at = $10::timestamptz
+    WHERE id = $1::uuid AND status = 'streaming'`,
+};
+
 /** Writes the final answer over its placeholder. Returns false if it was already final (someone else saved it). */
-export async function saveFinalAnswer(em: EntityManager, answer: FinalAnswer): Promise<boolean> {
-  const updated = await withDatabase(() =>
-    em.nativeUpdate(
-      Message,
-      { id: answer.messageId, status: 'streaming' },
-      {
-        content: storable(answer.content),
-        status: answer.status,
-        finishReason: answer.finishReason,
-        promptTokens: answer.usage?.promptTokens ?? null,
-        completionTokens: answer.usage?.completionTokens ?? null,
-        totalTokens: answer.usage?.totalTokens ?? null,
-        errorCode: answer.errorCode,
-        replay: JSON.parse(JSON.stringify(answer.replay, (_key, value) => storable(value))) as ReplayData,
-        updatedAt: new Date(),
-      },
-    ),
-  );
-  return updated > 0;
+export async function saveFinalAnswer(statements: StatementPool, answer: FinalAnswer): Promise<boolean> {
+  const params = [
+    answer.messageId,
+    storable(answer.content),
+    answer.status,
+    answer.finishReason,
+    answer.usage?.promptTokens ?? null,
+    answer.usage?.completionTokens ?? null,
+    answer.usage?.totalTokens ?? null,
+    answer.errorCode,
+    JSON.stringify(answer.replay, (_key, value) => storable(value)),
+    new Date().toISOString(),
+  ];
+  return (await withSession(statements, (session) => session.run(finalAnswer, params))) > 0;
 }
 
 /**

@@ -4,6 +4,13 @@ import { Migrator } from '@mikro-orm/migrations';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
 import { entities } from './entities.ts';
+import {
+  type PgliteQueries,
+  PgliteStatementPool,
+  PgStatementPool,
+  type PgStatementPoolOptions,
+  type StatementPool,
+} from './statement-pool.ts';
 
 /** The repository's `migrations/` folder: append-only, made by `npm run migration:create`. */
 const migrationsPath = fileURLToPath(new URL('../../../migrations', import.meta.url));
@@ -18,6 +25,8 @@ export interface DatabaseOptions {
   dataDir: string;
   /** Apply pending migrations on open. */
   migrate: boolean;
+  /** PostgreSQL connections of the answer path (`statements`); PGlite has one. */
+  poolSize: number;
   log: Logger;
   /** Sees every SQL statement before it runs (tests count queries with it). */
   onQuery?: (sql: string) => void;
@@ -28,6 +37,8 @@ export interface Database {
   orm: MikroORM;
   /** A fresh EntityManager: one per request or job, never the global one (MikroORM #3076). */
   em(): SqlEntityManager;
+  /** The answer path's prepared statements, on connections of their own. */
+  statements: StatementPool;
   close(): Promise<void>;
 }
 
@@ -57,8 +68,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         driverOptions: poolTimeouts,
       })
     : await MikroORM.init({ ...common, driver: await pgliteDriver(), dbName: options.dataDir });
+  let statements: StatementPool;
   try {
     if (options.migrate) await orm.migrator.up();
+    statements = options.url
+      ? await openPgStatements({ url: options.url, size: options.poolSize, connection: poolTimeouts, log, onQuery })
+      : new PgliteStatementPool((await orm.em.getConnection().getNativeClient()) as PgliteQueries, onQuery);
   } catch (error) {
     await orm.close();
     throw error;
@@ -68,7 +83,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     orm,
     // Both drivers (PostgreSQL, PGlite) are SQL drivers: their entity managers are SQL ones.
     em: () => orm.em.fork() as SqlEntityManager,
-    close: () => orm.close(),
+    statements,
+    async close() {
+      await statements.close();
+      await orm.close();
+    },
   };
 }
 
@@ -79,6 +98,17 @@ type Driver = Options['driver'];
  * connection would hold its stream open and shutdown with it. (`pg` pool and client options.)
  */
 const poolTimeouts = { connectionTimeoutMillis: 5_000, query_timeout: 15_000, keepAlive: true };
+
+async function openPgStatements(options: PgStatementPoolOptions): Promise<StatementPool> {
+  const pool = new PgStatementPool(options);
+  try {
+    await pool.open();
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+  return pool;
+}
 
 async function postgresDriver(): Promise<Driver> {
   return (await import('@mikro-orm/postgresql')).PostgreSqlDriver;

@@ -82,7 +82,7 @@ export async function runGeneration(
     store,
     streamId,
     maxQueued: maxQueuedEvents,
-    nextIndex: 0,
+    nextIndex: 1,
     onAppended: (event) => {
       recorder.record(event);
       if (event.type === 'token') firstTokenAt ??= performance.now();
@@ -99,18 +99,10 @@ export async function runGeneration(
   try {
     let terminal: TerminalEventBody;
     try {
-      const start = append({
-        type: 'start',
-        streamId,
-        conversationId: job.conversationId,
-        messageId: job.messageId,
-        model: job.model,
-      });
-      // The history (a cache read, rarely a query) loads while `start` is appended.
-      const [started, context] = await Promise.allSettled([start, contextFor(job, deps)]);
-      if (started.status === 'rejected') throw started.reason;
-      if (context.status === 'rejected') throw context.reason;
-      terminal = await streamAnswer(job, deps, stop, context.value, append);
+      // The start event is in the log already, put there with the stream (`AnswerStarts`).
+      recorder.record({ ...startEventOf(job), index: 0 });
+      const context = await contextFor(job, deps);
+      terminal = await streamAnswer(job, deps, stop, context, append);
       await appender.flush();
     } catch (thrown) {
       // What is still on its way to the log lands (or fails) before the terminal event is decided;
@@ -133,6 +125,14 @@ export async function runGeneration(
   } finally {
     clearInterval(renewal);
   }
+}
+
+/** The event an answer's stream starts with: `sendMessage` creates the stream with it. */
+export function startEventOf(
+  job: Pick<GenerationJob, 'streamId' | 'conversationId' | 'messageId' | 'model'>,
+): Extract<StreamEventBody, { type: 'start' }> {
+  const { streamId, conversationId, messageId, model } = job;
+  return { type: 'start', streamId, conversationId, messageId, model };
 }
 
 async function streamAnswer(

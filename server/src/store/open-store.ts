@@ -1,8 +1,10 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { type AnswerStarts, MemoryAnswerStarts } from './answer-starts.ts';
 import { type KeyValueStore, MemoryKeyValueStore } from './key-value.ts';
 import { MemoryStreamStore } from './memory.ts';
 import { RedisStreamStore } from './redis.ts';
+import { RedisAnswerStarts } from './redis-answer-starts.ts';
 import { RedisKeyValueStore } from './redis-key-value.ts';
 import type { StreamStore } from './types.ts';
 import { MemoryUserLeases, RedisUserLeases, type UserLeaseOptions, type UserLeases } from './user-leases.ts';
@@ -22,6 +24,8 @@ export interface OpenedStore {
   keyValue: KeyValueStore;
   /** Concurrent generations per user, counted across every instance sharing the store. */
   userLeases: UserLeases;
+  /** What an answer's start checks and creates, at once. */
+  starts: AnswerStarts;
   kind: 'memory' | 'redis';
   close(): Promise<void>;
 }
@@ -60,10 +64,13 @@ export async function connectRedis(url: string, role: 'commands' | 'subscriber',
 export async function openStore(options: OpenStoreOptions): Promise<OpenedStore> {
   if (!options.redisUrl) {
     const store = new MemoryStreamStore({ logTtlMs: options.logTtlMs });
+    const keyValue = new MemoryKeyValueStore();
+    const userLeases = new MemoryUserLeases(options.userLeases);
     return {
       store,
-      keyValue: new MemoryKeyValueStore(),
-      userLeases: new MemoryUserLeases(options.userLeases),
+      keyValue,
+      userLeases,
+      starts: new MemoryAnswerStarts(keyValue, userLeases, store),
       kind: 'memory',
       close: () => store.close(),
     };
@@ -83,6 +90,11 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
     store,
     keyValue: new RedisKeyValueStore(redis, options.redisPrefix),
     userLeases: new RedisUserLeases(redis, options.redisPrefix, options.userLeases),
+    starts: new RedisAnswerStarts(redis, {
+      prefix: options.redisPrefix,
+      logTtlMs: options.logTtlMs,
+      userLeases: options.userLeases,
+    }),
     kind: 'redis',
     async close() {
       await store.close();

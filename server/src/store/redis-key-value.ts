@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { withStore } from './errors.ts';
 import type { KeyValueStore } from './key-value.ts';
+import { keyValueKey } from './redis-keys.ts';
 
 type ScriptCommand = (key: string, ...args: (string | number)[]) => Promise<unknown>;
 /** Scripts, defined once on the connection and then sent by hash (EVALSHA), not as text per call. */
@@ -24,7 +25,7 @@ export class RedisKeyValueStore implements KeyValueStore {
   constructor(redis: Redis, prefix: string) {
     for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: 1, lua });
     this.#redis = redis as Redis & Record<keyof typeof scripts, ScriptCommand>;
-    this.#prefix = `${prefix}:kv:`;
+    this.#prefix = keyValueKey(prefix, '');
   }
 
   get(key: string): Promise<string | null> {

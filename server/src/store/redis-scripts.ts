@@ -49,6 +49,44 @@ return 1
 `;
 
 /**
+ * Everything that must hold before an answer may start, and its stream with its `start` event, in one
+ * round trip. KEYS: log, meta, the user's request counter, the user's lease set, the idempotency claim.
+ * ARGV: channel, ttlMs, owner, epoch, leaseMs, start body, stream id, request limit ('' to count
+ * nothing), counter window ms, concurrent answer limit, user lease ms, claim value ('' for none),
+ * claim ttl ms. Returns {'started'}, {'rate-limited'}, {'too-many-streams'}, {'claimed', the earlier
+ * claim} or {'exists'}; a refused request leaves nothing behind but its count.
+ * On Redis Cluster the user's keys and the stream's are in different slots: this splits into a user
+ * script (count, claim, lease) and the stream's (create, start), two round trips.
+ */
+export const beginAnswerScript = `${now}${appendFn}
+if ARGV[8] ~= '' then
+  local count = redis.call('INCR', KEYS[3])
+  if count == 1 then redis.call('PEXPIRE', KEYS[3], ARGV[9]) end
+  if count > tonumber(ARGV[8]) then return {'rate-limited'} end
+end
+if ARGV[12] ~= '' then
+  local earlier = redis.call('SET', KEYS[5], ARGV[12], 'PX', ARGV[13], 'NX', 'GET')
+  if earlier then return {'claimed', earlier} end
+end
+local refusal = nil
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[10]) then refusal = 'too-many-streams'
+elseif redis.call('EXISTS', KEYS[2]) == 1 then refusal = 'exists' end
+if refusal then
+  if ARGV[12] ~= '' then redis.call('DEL', KEYS[5]) end
+  return {refusal}
+end
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[11]), ARGV[7])
+redis.call('PEXPIRE', KEYS[4], ARGV[11])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[2], 'owner', ARGV[3], 'epoch', ARGV[4], 'status', 'running',
+  'leaseMs', ARGV[5], 'leaseUntil', now + tonumber(ARGV[5]), 'cancel', '0')
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+append(ARGV[1], ARGV[6], '0', ARGV[2])
+return {'started'}
+`;
+
+/**
  * ARGV: channel, ttlMs, the index the first event must get ('' for wherever the log ends), then for each
  * event its terminal flag ('1' or '0') and body; only the last may be terminal. Appends them in order,
  * one round trip for all. Returns the first one's index. With an expected index, the same batch sent

@@ -25,6 +25,7 @@ import {
   StreamNotFoundError,
 } from './errors.ts';
 import { decodeLoggedEvent } from './logged-event.ts';
+import { streamKeys } from './redis-keys.ts';
 import * as scripts from './redis-scripts.ts';
 import { SubscriberHub } from './subscriber-hub.ts';
 import { defaultStoreTuning, type StoreTuning } from './tuning.ts';
@@ -55,11 +56,7 @@ export interface RedisStoreOptions extends Partial<StoreTuning> {
   log: Logger;
 }
 
-/**
- * The Redis store. Per stream, hash-tagged so that a Redis Cluster keeps it on one slot:
- * `<prefix>:{<id>}:log` (a list of event JSON), `<prefix>:{<id>}:meta` (owner, epoch, status, lease,
- * cancel flag), channel `<prefix>:{<id>}` (every appended event) and `<prefix>:{<id>}:cancel`.
- */
+/** The Redis store: per stream, the keys of `streamKeys`, and a cancel channel beside its event channel. */
 export class RedisStreamStore implements StreamStore {
   readonly #redis: Redis & Commands;
   readonly #hub: SubscriberHub;
@@ -98,7 +95,7 @@ export class RedisStreamStore implements StreamStore {
   }
 
   channelOf(streamId: string): string {
-    return `${this.#prefix}:{${streamId}}`;
+    return streamKeys(this.#prefix, streamId).channel;
   }
 
   async create(streamId: string, options: CreateStreamOptions): Promise<StreamMeta> {
@@ -237,9 +234,9 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async #call(command: keyof Commands, streamId: string, ...args: ScriptArg[]): Promise<unknown> {
-    const keys = [`${this.#prefix}:{${streamId}}:log`, `${this.#prefix}:{${streamId}}:meta`];
+    const { log, meta } = streamKeys(this.#prefix, streamId);
     try {
-      return await this.#redis[command](...keys, ...args);
+      return await this.#redis[command](log, meta, ...args);
     } catch (error) {
       throw translateError(error, streamId);
     }

@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import { withStore } from './errors.ts';
+import { userLeaseKey } from './redis-keys.ts';
 
 /**
  * A per-user limit on concurrent generations. Each running answer holds a lease with a TTL that its
- * generator refreshes with its stream lease; a crashed process's leases lapse by themselves.
+ * generator refreshes with its stream lease; a crashed process's leases lapse by themselves. Leases
+ * are taken as an answer starts (`AnswerStarts`), with the rest of what a start needs.
  */
 export interface UserLeases {
-  /** Takes a lease for `streamId` unless the user already holds `limit`; returns whether it did. */
-  acquire(userId: string, streamId: string): Promise<boolean>;
   refresh(userId: string, streamId: string): Promise<void>;
   release(userId: string, streamId: string): Promise<void>;
 }
@@ -26,6 +26,7 @@ export class MemoryUserLeases implements UserLeases {
     this.#options = options;
   }
 
+  /** Takes a lease for `streamId` unless the user already holds `limit`; returns whether it did. */
   async acquire(userId: string, streamId: string): Promise<boolean> {
     const leases = this.#live(userId);
     if (leases.size >= this.#options.limit) return false;
@@ -54,18 +55,7 @@ export class MemoryUserLeases implements UserLeases {
 }
 
 type ScriptCommand = (key: string, ...args: (string | number)[]) => Promise<unknown>;
-type LeaseRedis = Redis & Record<'spoolLeaseAcquire' | 'spoolLeaseRefresh', ScriptCommand>;
-
-/** ZSET of stream ids scored by expiry; lapsed ones are dropped before counting, all in one script. */
-const acquireScript = `
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
-`;
+type LeaseRedis = Redis & Record<'spoolLeaseRefresh', ScriptCommand>;
 
 const refreshScript = `
 local time = redis.call('TIME')
@@ -75,7 +65,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 `;
 
-/** Leases shared by every instance through Redis: the limit holds across them. */
+/** Leases shared by every instance through Redis (a ZSET of stream ids scored by expiry): the limit holds across them. */
 export class RedisUserLeases implements UserLeases {
   readonly #redis: LeaseRedis;
   readonly #prefix: string;
@@ -83,16 +73,10 @@ export class RedisUserLeases implements UserLeases {
 
   constructor(redis: Redis, prefix: string, options: UserLeaseOptions) {
     // Defined once on the connection, then sent by hash rather than as text per call.
-    redis.defineCommand('spoolLeaseAcquire', { numberOfKeys: 1, lua: acquireScript });
     redis.defineCommand('spoolLeaseRefresh', { numberOfKeys: 1, lua: refreshScript });
     this.#redis = redis as LeaseRedis;
     this.#prefix = prefix;
     this.#options = options;
-  }
-
-  async acquire(userId: string, streamId: string): Promise<boolean> {
-    const { limit, ttlMs } = this.#options;
-    return (await withStore(() => this.#redis.spoolLeaseAcquire(this.#key(userId), streamId, limit, ttlMs))) === 1;
   }
 
   async refresh(userId: string, streamId: string): Promise<void> {
@@ -104,6 +88,6 @@ export class RedisUserLeases implements UserLeases {
   }
 
   #key(userId: string): string {
-    return `${this.#prefix}:user-leases:${JSON.stringify(userId)}`;
+    return userLeaseKey(this.#prefix, userId);
   }
 }

@@ -16,9 +16,11 @@ import { type SendMessageDeps, sendMessage } from '../answers/send-message.ts';
 import { listConversations, listMessages } from '../db/history.ts';
 import { SpoolError, toTRPCError } from '../errors.ts';
 import { type SubscriptionLimits, takeSubscriptionSlot } from '../limits/subscription-slots.ts';
+import type { StreamStore } from '../store/types.ts';
 import { t } from './init.ts';
 
 export interface RouterDeps extends SendMessageDeps {
+  store: StreamStore;
   limits: SubscriptionLimits;
 }
 
@@ -42,7 +44,8 @@ export function createSpoolRouter(deps: RouterDeps) {
   });
 
   return t.router({
-    sendMessage: limited
+    // Counted with the rest of its start, in one store round trip.
+    sendMessage: procedure
       .input(sendMessageInputSchema)
       .output(sendMessageOutputSchema)
       .mutation(({ input, ctx }) => sendMessage(deps, ctx.userId, input)),

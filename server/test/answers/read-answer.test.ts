@@ -11,7 +11,13 @@ import { seedAnswer } from '../helpers/seed-answer.ts';
 
 describe('reading an answer whose log expires while it is read', () => {
   it('goes on from the saved answer at the next index, with no gap and no repeat', async () => {
-    const db = await openDatabase({ url: await testDatabaseUrl(), dataDir: '', migrate: false, log: testLog });
+    const db = await openDatabase({
+      url: await testDatabaseUrl(),
+      dataDir: '',
+      migrate: false,
+      poolSize: 2,
+      log: testLog,
+    });
     onTestFinished(() => db.close());
     // One event per read, and a log that expires 50 ms after its end: the read outlives it.
     const store = new MemoryStreamStore({ logTtlMs: 50, pageSize: 1 });
@@ -23,7 +29,7 @@ describe('reading an answer whose log expires while it is read', () => {
     const { streamId, assistantMessageId: messageId } = ids;
     expect(
       await saveFinalAnswer(
-        db.em(),
+        db.statements,
         finalAnswerFromLog(messageId, [...log, { type: 'done', index: 4, finishReason: 'stop', usage: null }]),
       ),
     ).toBe(true);

@@ -4,7 +4,7 @@ import { newEmptyDatabase } from '../helpers/database.ts';
 import { testLog } from '../helpers/redis.ts';
 
 async function open(options: Pick<DatabaseOptions, 'url' | 'dataDir' | 'migrate'>) {
-  const db = await openDatabase({ ...options, log: testLog });
+  const db = await openDatabase({ ...options, poolSize: 1, log: testLog });
   onTestFinished(() => db.close());
   return db;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import { RedisUserLeases } from '../../src/store/user-leases.ts';
+import { RedisAnswerStarts } from '../../src/store/redis-answer-starts.ts';
 import { connect, watch } from '../helpers/clients.ts';
 import { observeRedis, uniquePrefix } from '../helpers/redis.ts';
 import { startTwoServers } from '../helpers/server.ts';
@@ -45,11 +45,27 @@ describe('the per-user limit of concurrent answers', () => {
   it('lets a crashed holder’s lease lapse by itself', async () => {
     const prefix = uniquePrefix();
     const redis = await observeRedis(prefix);
-    const leases = new RedisUserLeases(redis.redis, prefix, { limit: 1, ttlMs: 300 });
-    expect(await leases.acquire('crashy', 'stream-1')).toBe(true);
-    expect(await leases.acquire('crashy', 'stream-2')).toBe(false);
-    // Nobody refreshes stream-1 (its process is gone): the place frees itself.
-    await vi.waitFor(async () => expect(await leases.acquire('crashy', 'stream-3')).toBe(true));
-    expect(await leases.acquire('crashy', 'stream-4')).toBe(false);
+    const starts = new RedisAnswerStarts(redis.redis, {
+      prefix,
+      logTtlMs: 60_000,
+      userLeases: { limit: 1, ttlMs: 300 },
+    });
+    const begin = (streamId: string) =>
+      starts.begin({
+        streamId,
+        ownerId: 'crashy',
+        leaseMs: 300,
+        start: { type: 'start', streamId, conversationId: randomUUID(), messageId: randomUUID(), model: 'm' },
+        rate: undefined,
+        claim: undefined,
+      });
+    expect(await begin(randomUUID())).toEqual({ kind: 'started' });
+    const refused = randomUUID();
+    expect(await begin(refused)).toEqual({ kind: 'too-many-streams' });
+    // A refused start leaves no stream behind.
+    expect(await redis.redis.exists(`${prefix}:{${refused}}:meta`, `${prefix}:{${refused}}:log`)).toBe(0);
+    // Nobody refreshes the first lease (its process is gone): the place frees itself.
+    await vi.waitFor(async () => expect(await begin(randomUUID())).toEqual({ kind: 'started' }));
+    expect(await begin(randomUUID())).toEqual({ kind: 'too-many-streams' });
   });
 });

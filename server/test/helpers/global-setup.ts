@@ -14,7 +14,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const prefix = `spool_test_${randomBytes(4).toString('hex')}_`;
   const template = `${prefix}template`;
   await adminQuery(`CREATE DATABASE "${template}"`);
-  const db = await openDatabase({ url: databaseUrl(template), dataDir: '', migrate: true, log: testLog });
+  const db = await openDatabase({ url: databaseUrl(template), dataDir: '', migrate: true, poolSize: 1, log: testLog });
   await db.close();
   project.provide('databaseTemplate', template);
   project.provide('databasePrefix', prefix);

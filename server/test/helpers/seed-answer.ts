@@ -2,6 +2,7 @@ import type { StreamEvent } from '@spool/shared';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../../src/db/database.ts';
 import { saveExchange } from '../../src/db/exchanges.ts';
+import { withSession } from '../../src/db/statement-pool.ts';
 import type { StreamStore } from '../../src/store/types.ts';
 
 export interface SeedOptions {
@@ -24,14 +25,15 @@ export async function seedAnswer(services: { store: StreamStore; db: Database },
   const ids = { conversationId: uuidv7(), userMessageId: uuidv7(), assistantMessageId: uuidv7(), streamId: uuidv7() };
   const { streamId, conversationId, assistantMessageId: messageId } = ids;
   await store.create(streamId, { ownerId, leaseMs: options.leaseMs });
-  await saveExchange(db.em(), {
+  const exchange = {
     ...ids,
     ownerId,
     existingConversation: false,
     content: options.question,
     clientMessageId: undefined,
     model,
-  });
+  };
+  await withSession(db.statements, (session) => saveExchange(db, session, exchange));
   const log: StreamEvent[] = [
     await store.append(streamId, { type: 'start', streamId, conversationId, messageId, model }),
   ];

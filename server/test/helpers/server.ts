@@ -42,7 +42,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     leaseMs: options.leaseMs ?? base.leaseMs,
     wsMaxBufferedBytes: options.wsMaxBufferedBytes ?? base.wsMaxBufferedBytes,
     shutdownGraceMs: 0,
-    database: { url: await testDatabaseUrl(), dataDir: 'memory://', migrate: false, ...options.database },
+    database: { url: await testDatabaseUrl(), dataDir: 'memory://', migrate: false, poolSize: 2, ...options.database },
     finalRetryMaxMs: options.finalRetryMaxMs ?? 200,
     // Long enough that only `services.recovery.runNow()` runs a pass after the one at start.
     recoveryIntervalMs: 3_600_000,
