@@ -41,6 +41,7 @@ const envSchema = z.object({
   SPOOL_DATA_DIR: z.string().min(1).default('.spool-data'),
   SPOOL_MIGRATE: z.stringbool().default(true),
   SPOOL_DB_POOL_SIZE: int(1, 1000).default(10),
+  SPOOL_MAX_STARTING: int(1, 100_000).default(256),
   SPOOL_START_DEADLINE_MS: int(100, 600_000).default(10_000),
   SPOOL_HISTORY_MESSAGES: int(0, 1000).default(20),
   SPOOL_RECOVERY_INTERVAL_MS: int(1000, 24 * 3_600_000).default(30_000),
@@ -101,6 +102,8 @@ export interface SpoolConfig {
     /** PostgreSQL connections kept open for the answer path (saving exchanges and final answers). */
     poolSize: number;
   };
+  /** Answers starting (between `sendMessage` and its reply) at once on one instance; the rest queue. */
+  maxStarting: number;
   /** How long a `sendMessage` may wait for its turn in a burst before it is refused with SERVER_BUSY. */
   startDeadlineMs: number;
   /** Recent messages given to the model as context. */
@@ -177,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
       poolSize: e.SPOOL_DB_POOL_SIZE,
     },
     historyMessages: e.SPOOL_HISTORY_MESSAGES,
+    maxStarting: e.SPOOL_MAX_STARTING,
     startDeadlineMs: e.SPOOL_START_DEADLINE_MS,
     recoveryIntervalMs: e.SPOOL_RECOVERY_INTERVAL_MS,
     finalRetryMaxMs: e.SPOOL_FINAL_RETRY_MAX_MS,

@@ -9,6 +9,7 @@ import { Generations } from './generation/generations.ts';
 import { OpenAIProvider } from './generation/openai-provider.ts';
 import type { ModelProvider } from './generation/provider.ts';
 import { ConnectionCounts } from './limits/connection-counts.ts';
+import { FifoSemaphore } from './limits/fifo-semaphore.ts';
 import { RequestRate } from './limits/request-rate.ts';
 import type { SubscriptionLimits } from './limits/subscription-slots.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -90,6 +91,7 @@ export async function openSpoolServices(
     starts,
     rate,
     leaseMs: config.leaseMs,
+    starting: new FifoSemaphore(config.maxStarting),
     startDeadlineMs: config.startDeadlineMs,
     log,
   });

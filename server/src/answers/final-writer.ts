@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { type FinalAnswer, saveFinalAnswer } from '../db/answers.ts';
+import type { FinalAnswer } from '../db/answers.ts';
 import type { Database } from '../db/database.ts';
 import { DatabaseUnavailableError } from '../db/errors.ts';
 import type { HistoryCache } from './history-cache.ts';
@@ -45,7 +45,7 @@ export class FinalWriter {
     let saved: boolean;
     for (;;) {
       try {
-        saved = await saveFinalAnswer(db.statements, write.answer);
+        saved = await db.answers.saveFinalAnswer(write.answer);
         break;
       } catch (error) {
         if (!(error instanceof DatabaseUnavailableError)) throw error;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type FinalAnswer, findStreamingAnswers, saveFinalAnswer } from '../db/answers.ts';
+import { type FinalAnswer, findStreamingAnswers } from '../db/answers.ts';
 import type { Database } from '../db/database.ts';
 import type { Generations } from '../generation/generations.ts';
 import { generatorLostEvent } from '../store/errors.ts';
@@ -54,7 +54,7 @@ async function recoverAnswer(
 ): Promise<boolean> {
   const final = await settle(deps, messageId, streamId);
   if (!final) return false;
-  const saved = await saveFinalAnswer(deps.db.statements, final);
+  const saved = await deps.db.answers.saveFinalAnswer(final);
   if (!saved) return false;
   deps.log.info({ streamId, status: final.status }, 'recovered an unsaved answer');
   // The cached history missed this exchange: the next question reads it from the database.

@@ -2,13 +2,12 @@ import { type SendMessageInput, type SendMessageOutput, SpoolErrorCode } from '@
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/database.ts';
-import { DuplicateClientMessageError, saveExchange } from '../db/exchanges.ts';
-import type { StatementSession } from '../db/statement-pool.ts';
+import { DuplicateClientMessageError } from '../db/exchanges.ts';
 import { SpoolError } from '../errors.ts';
 import type { Generations } from '../generation/generations.ts';
 import type { ModelProvider } from '../generation/provider.ts';
 import { startEventOf } from '../generation/run-generation.ts';
-import { QueueDeadlineError } from '../limits/fifo-semaphore.ts';
+import { type FifoSemaphore, QueueDeadlineError } from '../limits/fifo-semaphore.ts';
 import type { RequestRate } from '../limits/request-rate.ts';
 import type { AnswerStart, AnswerStarts } from '../store/answer-starts.ts';
 import type { ClientMessageClaims } from './client-message-claims.ts';
@@ -22,19 +21,21 @@ export interface SendMessageDeps {
   claims: ClientMessageClaims;
   /** The generator's lease on a stream. */
   leaseMs: number;
+  /** The answers starting at once on this instance; the rest wait their turn. */
+  starting: FifoSemaphore;
   /** How long a start may wait for its turn in a burst. */
   startDeadlineMs: number;
   log: Logger;
 }
 
 /**
- * The hot path. A burst waits here for a database connection, first come first served, until the
- * start deadline (SERVER_BUSY, nothing started). Then one store round trip counts the request, claims
- * its `clientMessageId`, takes the user's lease and creates the stream with its `start` event; the
- * generation starts at once, in parallel with the one statement that saves the user message, and
- * this returns when that has committed, so the ids it returns are durable. If the save fails, the
- * generation is stopped before it saves anything. A repeated `clientMessageId` returns the first
- * request's ids and starts nothing.
+ * The hot path. A burst waits its turn here, first come first served, until the start deadline
+ * (SERVER_BUSY, nothing started). Then one store round trip counts the request, claims its
+ * `clientMessageId`, takes the user's lease and creates the stream with its `start` event; the
+ * generation starts at once, in parallel with the statement that saves the user message (together
+ * with the other starts of the moment), and this returns when that has committed, so the ids it
+ * returns are durable. If the save fails, the generation is stopped before it saves anything. A
+ * repeated `clientMessageId` returns the first request's ids and starts nothing.
  */
 export async function sendMessage(
   deps: SendMessageDeps,
@@ -49,7 +50,7 @@ export async function sendMessage(
       `unknown model "${model}"; available: ${deps.provider.models.join(', ')}`,
     );
   }
-  const session = await deps.db.statements.reserve(arrivedAt + deps.startDeadlineMs).catch((error: unknown) => {
+  const done = await deps.starting.acquire(arrivedAt + deps.startDeadlineMs).catch((error: unknown) => {
     if (!(error instanceof QueueDeadlineError)) throw error;
     throw new SpoolError(
       SpoolErrorCode.serverBusy,
@@ -57,9 +58,9 @@ export async function sendMessage(
     );
   });
   try {
-    return await start(deps, session, { ownerId, input, model, arrivedAt });
+    return await start(deps, { ownerId, input, model, arrivedAt });
   } finally {
-    session.release();
+    done();
   }
 }
 
@@ -70,7 +71,7 @@ interface NewAnswer {
   arrivedAt: number;
 }
 
-async function start(deps: SendMessageDeps, session: StatementSession, answer: NewAnswer): Promise<SendMessageOutput> {
+async function start(deps: SendMessageDeps, answer: NewAnswer): Promise<SendMessageOutput> {
   const { ownerId, input, model } = answer;
   const { clientMessageId } = input;
   const ids: SendMessageOutput = {
@@ -101,7 +102,7 @@ async function start(deps: SendMessageDeps, session: StatementSession, answer: N
     if (claimTakenOver && clientMessageId !== undefined) await settleClaim(deps, ownerId, clientMessageId, ids);
     throw refusal(deps, outcome.kind, answer.arrivedAt);
   }
-  const saved = await generateAndSave(deps, session, { ...answer, ids });
+  const saved = await generateAndSave(deps, { ...answer, ids });
   if (saved === ids && clientMessageId !== undefined) {
     // Not waited for: a repeat meanwhile sees the pending claim and waits the few milliseconds this takes.
     deps.claims.commit(ownerId, clientMessageId, ids).catch((commitError: unknown) => {
@@ -129,7 +130,6 @@ function refusal(deps: SendMessageDeps, kind: 'rate-limited' | 'too-many-streams
  */
 async function generateAndSave(
   deps: SendMessageDeps,
-  session: StatementSession,
   answer: NewAnswer & { ids: SendMessageOutput },
 ): Promise<SendMessageOutput> {
   const { ownerId, input, model, ids } = answer;
@@ -147,7 +147,7 @@ async function generateAndSave(
   });
   const exchange = { ...ids, ownerId, existingConversation, content: input.content, clientMessageId, model };
   try {
-    await saveExchange(deps.db, session, exchange);
+    await deps.db.answers.saveExchange(exchange);
   } catch (error) {
     exchangeSaved.resolve(false);
     deps.generations.stop(ids.streamId, 'rejected');

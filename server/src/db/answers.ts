@@ -14,30 +14,49 @@ export interface FinalAnswer extends RecordedAnswer {
   errorCode: SpoolErrorCode | null;
 }
 
-/** $1 message; the rest as set. Only over the `streaming` placeholder: the final write happens once. */
-const finalAnswer: Statement = {
-  name: 'spool_final_answer',
-  text: `UPDATE message SET content = $2::text, status = $3::text, finish_reason = $4::text, prompt_tokens = $5::int,
-    completion_tokens = $6::int, total_tokens = $7::int, error_code = $8::text, replay = $9::jsonb,
-    updated_at = $10::timestamptz
-    WHERE id = $1::uuid AND status = 'streaming'`,
+/**
+ * Final answers, one per element of the array parameters, each only over its `streaming` placeholder
+ * (the final write happens once). Returns the messages it wrote.
+ */
+const saveFinalAnswers: Statement = {
+  name: 'spool_save_final_answers',
+  text: `UPDATE message m SET content = u.content, status = u.status, finish_reason = u.finish_reason,
+    prompt_tokens = u.prompt_tokens, completion_tokens = u.completion_tokens, total_tokens = u.total_tokens,
+    error_code = u.error_code, replay = u.replay::jsonb, updated_at = $10::timestamptz
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::text[], $9::text[])
+    AS u (id, content, status, finish_reason, prompt_tokens, completion_tokens, total_tokens, error_code, replay)
+  WHERE m.id = u.id AND m.status = 'streaming'
+  RETURNING m.id`,
 };
 
-/** Writes the final answer over its placeholder. Returns false if it was already final (someone else saved it). */
-export async function saveFinalAnswer(statements: StatementPool, answer: FinalAnswer): Promise<boolean> {
+/**
+ * Writes a batch of final answers over their placeholders, as one statement; for each, whether it
+ * wrote it (false: it was final already, someone else saved it).
+ */
+export async function commitFinalAnswers(
+  statements: StatementPool,
+  answers: readonly FinalAnswer[],
+): Promise<boolean[]> {
+  // The same answer twice in one batch (its generator and recovery at once): the first one writes.
+  const first = new Map<string, FinalAnswer>();
+  for (const answer of answers) if (!first.has(answer.messageId)) first.set(answer.messageId, answer);
+  const unique = [...first.values()];
+  const column = <T>(of: (answer: FinalAnswer) => T) => unique.map(of);
   const params = [
-    answer.messageId,
-    storable(answer.content),
-    answer.status,
-    answer.finishReason,
-    answer.usage?.promptTokens ?? null,
-    answer.usage?.completionTokens ?? null,
-    answer.usage?.totalTokens ?? null,
-    answer.errorCode,
-    JSON.stringify(answer.replay, (_key, value) => storable(value)),
+    column((a) => a.messageId),
+    column((a) => storable(a.content)),
+    column((a) => a.status),
+    column((a) => a.finishReason),
+    column((a) => a.usage?.promptTokens ?? null),
+    column((a) => a.usage?.completionTokens ?? null),
+    column((a) => a.usage?.totalTokens ?? null),
+    column((a) => a.errorCode),
+    column((a) => JSON.stringify(a.replay, (_key, value) => storable(value))),
     new Date().toISOString(),
   ];
-  return (await withSession(statements, (session) => session.run(finalAnswer, params))) > 0;
+  const { rows } = await withSession(statements, (session) => session.run(saveFinalAnswers, params));
+  const written = new Set(rows.map((row) => row.id));
+  return answers.map((answer) => written.has(answer.messageId) && first.get(answer.messageId) === answer);
 }
 
 /**

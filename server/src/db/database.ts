@@ -3,6 +3,7 @@ import { MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
+import { AnswerWrites } from './answer-writes.ts';
 import { entities } from './entities.ts';
 import {
   type PgliteQueries,
@@ -39,6 +40,8 @@ export interface Database {
   em(): SqlEntityManager;
   /** The answer path's prepared statements, on connections of their own. */
   statements: StatementPool;
+  /** Each answer's exchange and final answer, group-committed through `statements`. */
+  answers: AnswerWrites;
   close(): Promise<void>;
 }
 
@@ -78,12 +81,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await orm.close();
     throw error;
   }
+  // Both drivers (PostgreSQL, PGlite) are SQL drivers: their entity managers are SQL ones.
+  const em = () => orm.em.fork() as SqlEntityManager;
   return {
     kind: options.url ? 'postgresql' : 'pglite',
     orm,
-    // Both drivers (PostgreSQL, PGlite) are SQL drivers: their entity managers are SQL ones.
-    em: () => orm.em.fork() as SqlEntityManager,
+    em,
     statements,
+    answers: new AnswerWrites({ statements, em }),
     async close() {
       await statements.close();
       await orm.close();

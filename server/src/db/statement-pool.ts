@@ -10,33 +10,34 @@ export interface Statement {
   text: string;
 }
 
+/** What a statement gave back. */
+export interface StatementResult {
+  rows: Record<string, unknown>[];
+  /** Rows it wrote. */
+  rowCount: number;
+}
+
 /** One reserved connection. */
 export interface StatementSession {
-  /** Runs `statement` with `params`; returns how many rows it wrote. */
-  run(statement: Statement, params: readonly unknown[]): Promise<number>;
+  run(statement: Statement, params: readonly unknown[]): Promise<StatementResult>;
   /** Gives the connection back; once. */
   release(): void;
 }
 
 /**
  * The connections of the answer path (saving each exchange and each final answer), apart from the
- * ORM's: a burst of answer starts waits its turn here, first come first served, bounded by each
- * caller's deadline, instead of timing out in the ORM's pool as if the database were down.
+ * ORM's, so that a burst of answers never waits behind other queries. Callers wait for a free one
+ * here, first come first served, never in the driver's pool, whose timeout would read as "unreachable".
  */
 export interface StatementPool {
   readonly size: number;
-  /** Waits for a free connection until `deadlineAt` (ms since epoch; unset: as long as it takes). */
-  reserve(deadlineAt?: number): Promise<StatementSession>;
+  reserve(): Promise<StatementSession>;
   close(): Promise<void>;
 }
 
 /** Runs `use` on a reserved connection and gives it back, whatever happens. */
-export async function withSession<T>(
-  pool: StatementPool,
-  use: (session: StatementSession) => Promise<T>,
-  deadlineAt?: number,
-): Promise<T> {
-  const session = await pool.reserve(deadlineAt);
+export async function withSession<T>(pool: StatementPool, use: (session: StatementSession) => Promise<T>): Promise<T> {
+  const session = await pool.reserve();
   try {
     return await use(session);
   } finally {
@@ -77,8 +78,8 @@ export class PgStatementPool implements StatementPool {
     for (const session of sessions) session.release();
   }
 
-  async reserve(deadlineAt?: number): Promise<StatementSession> {
-    const free = await this.#slots.acquire(deadlineAt);
+  async reserve(): Promise<StatementSession> {
+    const free = await this.#slots.acquire();
     let client: pg.PoolClient;
     try {
       client = await withDatabase(() => this.#pool.connect());
@@ -95,7 +96,7 @@ export class PgStatementPool implements StatementPool {
           const result = await withDatabase(() =>
             client.query({ name: statement.name, text: statement.text, values: params as unknown[] }),
           );
-          return result.rowCount ?? 0;
+          return { rows: result.rows, rowCount: result.rowCount ?? 0 };
         } catch (error) {
           // A connection that failed is not given back for reuse (its prepared statements may be gone too).
           if (!(error instanceof pg.DatabaseError)) broken = error as Error;
@@ -118,7 +119,7 @@ export class PgStatementPool implements StatementPool {
 
 /** What the answer path needs of PGlite (the ORM's own instance, from its connection). */
 export interface PgliteQueries {
-  query(text: string, params?: unknown[]): Promise<{ affectedRows?: number }>;
+  query(text: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[]; affectedRows?: number }>;
 }
 
 /** PGlite: one in-process database that runs one statement at a time; the queue keeps the order fair. */
@@ -133,13 +134,13 @@ export class PgliteStatementPool implements StatementPool {
     this.#onQuery = onQuery;
   }
 
-  async reserve(deadlineAt?: number): Promise<StatementSession> {
-    const free = await this.#slots.acquire(deadlineAt);
+  async reserve(): Promise<StatementSession> {
+    const free = await this.#slots.acquire();
     return {
       run: async (statement, params) => {
         this.#onQuery?.(statement.text);
         const result = await withDatabase(() => this.#pglite.query(statement.text, params as unknown[]));
-        return result.affectedRows ?? 0;
+        return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
       },
       release: free,
     };

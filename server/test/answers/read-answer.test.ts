@@ -2,7 +2,6 @@ import type { StreamEvent } from '@spool/shared';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { finalAnswerFromLog } from '../../src/answers/outcome.ts';
 import { readAnswer } from '../../src/answers/read-answer.ts';
-import { saveFinalAnswer } from '../../src/db/answers.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { MemoryStreamStore } from '../../src/store/memory.ts';
 import { testDatabaseUrl } from '../helpers/database.ts';
@@ -28,8 +27,7 @@ describe('reading an answer whose log expires while it is read', () => {
     const { ids, log } = await seedAnswer({ store, db }, seeded);
     const { streamId, assistantMessageId: messageId } = ids;
     expect(
-      await saveFinalAnswer(
-        db.statements,
+      await db.answers.saveFinalAnswer(
         finalAnswerFromLog(messageId, [...log, { type: 'done', index: 4, finishReason: 'stop', usage: null }]),
       ),
     ).toBe(true);

@@ -1,8 +1,6 @@
 import type { StreamEvent } from '@spool/shared';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../../src/db/database.ts';
-import { saveExchange } from '../../src/db/exchanges.ts';
-import { withSession } from '../../src/db/statement-pool.ts';
 import type { StreamStore } from '../../src/store/types.ts';
 
 export interface SeedOptions {
@@ -33,7 +31,7 @@ export async function seedAnswer(services: { store: StreamStore; db: Database },
     clientMessageId: undefined,
     model,
   };
-  await withSession(db.statements, (session) => saveExchange(db, session, exchange));
+  await db.answers.saveExchange(exchange);
   const log: StreamEvent[] = [
     await store.append(streamId, { type: 'start', streamId, conversationId, messageId, model }),
   ];
