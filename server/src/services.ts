@@ -65,7 +65,12 @@ export async function openSpoolServices(
     throw error;
   });
   const { store, keyValue, userLeases, starts } = opened;
-  const history = new HistoryCache({ db, keyValue, count: config.historyMessages, ttlMs: historyTtlMs });
+  const history = new HistoryCache({
+    db,
+    entries: opened.history,
+    count: config.historyMessages,
+    ttlMs: historyTtlMs,
+  });
   const finals = new FinalWriter({
     db,
     history,

@@ -3,24 +3,24 @@ import { z } from 'zod';
 import type { Database } from '../db/database.ts';
 import { type ConversationHistory, loadHistory } from '../db/history.ts';
 import { parseJson } from '../json.ts';
-import type { KeyValueStore } from '../store/key-value.ts';
+import type { HistoryEntries } from '../store/history-entries.ts';
 
-const cachedHistorySchema = z.object({
-  ownerId: z.string(),
-  messages: z.array(z.object({ id: z.string(), role: messageRoleSchema, content: z.string() })),
-});
+const cachedMessageSchema = z.object({ id: z.string(), role: messageRoleSchema, content: z.string() });
+
+type HistoryMessages = ConversationHistory['messages'];
 
 export interface HistoryCacheOptions {
   db: Database;
-  keyValue: KeyValueStore;
+  entries: HistoryEntries;
   /** Messages given to the model as context. */
   count: number;
   ttlMs: number;
 }
 
 /**
- * A conversation's recent messages for the model, read through the key-value store so that a follow-up
- * question costs no database query; each final write adds its exchange.
+ * A conversation's recent messages for the model, read through the store beside the log so that a
+ * follow-up question costs no database query; each final write adds its exchange. Every read and
+ * write of an entry is one atomic step, so concurrent answers of a conversation lose no update.
  */
 export class HistoryCache {
   readonly #options: HistoryCacheOptions;
@@ -31,46 +31,48 @@ export class HistoryCache {
 
   /** The owner and recent messages, or null if the conversation does not exist. */
   async load(conversationId: string): Promise<ConversationHistory | null> {
-    // A missing or unreadable entry: read the database and cache it afresh.
-    return (await this.#cached(conversationId)) ?? this.#refresh(conversationId);
+    const { db, entries, count, ttlMs } = this.#options;
+    const cached = await entries.load(conversationId);
+    if (cached.hit) {
+      const messages = decode(cached.messages);
+      if (messages) return { ownerId: cached.ownerId, messages };
+      // Unreadable: read the database and cache it afresh.
+      await entries.forget(conversationId, ttlMs);
+      return this.load(conversationId);
+    }
+    const history = await loadHistory(db.em(), conversationId, count);
+    if (history) await entries.fill(conversationId, cached.version, history.ownerId, encode(history.messages), ttlMs);
+    return history;
   }
 
-  /**
-   * Adds a finished exchange to a cached history, so the next question in the conversation needs no
-   * database query. Nothing cached: nothing to do, the next load reads the database. Read, then
-   * write: two answers of one conversation finishing in the same instant can lose one of the two
-   * updates until the entry expires (a user rarely sends two questions at once in one conversation).
-   */
-  async append(conversationId: string, messages: ConversationHistory['messages']): Promise<void> {
-    const { keyValue, count, ttlMs } = this.#options;
-    const cached = await this.#cached(conversationId);
-    if (!cached) return;
-    const known = new Set(cached.messages.map((message) => message.id));
-    const updated = [...cached.messages, ...messages.filter((message) => !known.has(message.id))].slice(-count);
-    await keyValue.set(keyOf(conversationId), JSON.stringify({ ...cached, messages: updated }), ttlMs);
+  /** Adds a finished exchange to a cached history: the next question in the conversation needs no query. */
+  async append(conversationId: string, messages: HistoryMessages): Promise<void> {
+    const { entries, count, ttlMs } = this.#options;
+    const added = messages.map((message) => ({ id: message.id, json: encodeMessage(message) }));
+    await entries.append(conversationId, added, count, ttlMs);
   }
 
   /** Drops the cached history: the next load reads the database. For saves made outside `append`. */
   async forget(conversationId: string): Promise<void> {
-    await this.#options.keyValue.delete(keyOf(conversationId));
-  }
-
-  /** The cached history, if there is a readable one. */
-  async #cached(conversationId: string): Promise<ConversationHistory | undefined> {
-    const cached = await this.#options.keyValue.get(keyOf(conversationId));
-    const parsed = cached === null ? undefined : cachedHistorySchema.safeParse(parseJson(cached));
-    return parsed?.success ? parsed.data : undefined;
-  }
-
-  /** Reads the history from the database and caches it. */
-  async #refresh(conversationId: string): Promise<ConversationHistory | null> {
-    const { db, keyValue, count, ttlMs } = this.#options;
-    const history = await loadHistory(db.em(), conversationId, count);
-    if (history) await keyValue.set(keyOf(conversationId), JSON.stringify(history), ttlMs);
-    return history;
+    await this.#options.entries.forget(conversationId, this.#options.ttlMs);
   }
 }
 
-function keyOf(conversationId: string): string {
-  return `history:${conversationId}`;
+/** Id first: `HistoryEntries` recognises a message by how its JSON starts. */
+function encodeMessage({ id, role, content }: HistoryMessages[number]): string {
+  return JSON.stringify({ id, role, content });
+}
+
+function encode(messages: HistoryMessages): string[] {
+  return messages.map(encodeMessage);
+}
+
+function decode(messages: string[]): HistoryMessages | null {
+  const decoded: HistoryMessages = [];
+  for (const json of messages) {
+    const message = cachedMessageSchema.safeParse(parseJson(json));
+    if (!message.success) return null;
+    decoded.push(message.data);
+  }
+  return decoded;
 }

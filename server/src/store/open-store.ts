@@ -1,10 +1,12 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AnswerStarts, MemoryAnswerStarts } from './answer-starts.ts';
+import { type HistoryEntries, MemoryHistoryEntries } from './history-entries.ts';
 import { type KeyValueStore, MemoryKeyValueStore } from './key-value.ts';
 import { MemoryStreamStore } from './memory.ts';
 import { RedisStreamStore } from './redis.ts';
 import { RedisAnswerStarts } from './redis-answer-starts.ts';
+import { RedisHistoryEntries } from './redis-history-entries.ts';
 import { RedisKeyValueStore } from './redis-key-value.ts';
 import type { StreamStore } from './types.ts';
 import { MemoryUserLeases, RedisUserLeases, type UserLeaseOptions, type UserLeases } from './user-leases.ts';
@@ -26,6 +28,8 @@ export interface OpenedStore {
   userLeases: UserLeases;
   /** What an answer's start checks and creates, at once. */
   starts: AnswerStarts;
+  /** Conversations' recent messages, cached for the model. */
+  history: HistoryEntries;
   kind: 'memory' | 'redis';
   close(): Promise<void>;
 }
@@ -71,6 +75,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       keyValue,
       userLeases,
       starts: new MemoryAnswerStarts(keyValue, userLeases, store),
+      history: new MemoryHistoryEntries(),
       kind: 'memory',
       close: () => store.close(),
     };
@@ -90,6 +95,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
     store,
     keyValue: new RedisKeyValueStore(redis, options.redisPrefix),
     userLeases: new RedisUserLeases(redis, options.redisPrefix, options.userLeases),
+    history: new RedisHistoryEntries(redis, options.redisPrefix),
     starts: new RedisAnswerStarts(redis, {
       prefix: options.redisPrefix,
       logTtlMs: options.logTtlMs,

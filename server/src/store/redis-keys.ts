@@ -25,3 +25,9 @@ export function userLeaseKey(prefix: string, userId: string): string {
 export function keyValueKey(prefix: string, key: string): string {
   return `${prefix}:kv:${key}`;
 }
+
+/** A conversation's cached history: its messages (a list) and their owner and version (a hash), in one slot. */
+export function historyKeys(prefix: string, conversationId: string): { messages: string; meta: string } {
+  const base = `${prefix}:history:{${conversationId}}`;
+  return { messages: `${base}:messages`, meta: `${base}:meta` };
+}

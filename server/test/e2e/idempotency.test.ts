@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { streamKeys } from '../../src/store/redis-keys.ts';
 import { connect, watch } from '../helpers/clients.ts';
-import { observeRedis, streamKeys, uniquePrefix } from '../helpers/redis.ts';
+import { observeRedis, uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer, startTwoServers } from '../helpers/server.ts';
 
 describe('sendMessage with a clientMessageId already used', () => {

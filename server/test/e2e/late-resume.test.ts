@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
+import { streamKeys } from '../../src/store/redis-keys.ts';
 import { connect, lastSaved, type Transport, watch } from '../helpers/clients.ts';
-import { observeRedis, streamKeys, uniquePrefix } from '../helpers/redis.ts';
+import { observeRedis, uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
+import { streamKeys } from '../../src/store/redis-keys.ts';
 import { connect, lastSaved, range, textOf, watch } from '../helpers/clients.ts';
 import { testDatabaseUrl } from '../helpers/database.ts';
-import { observeRedis, streamKeys, uniquePrefix } from '../helpers/redis.ts';
+import { observeRedis, uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 

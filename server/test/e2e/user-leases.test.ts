@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { RedisAnswerStarts } from '../../src/store/redis-answer-starts.ts';
+import { streamKeys } from '../../src/store/redis-keys.ts';
 import { connect, watch } from '../helpers/clients.ts';
 import { observeRedis, uniquePrefix } from '../helpers/redis.ts';
 import { startTwoServers } from '../helpers/server.ts';
@@ -63,7 +64,8 @@ describe('the per-user limit of concurrent answers', () => {
     const refused = randomUUID();
     expect(await begin(refused)).toEqual({ kind: 'too-many-streams' });
     // A refused start leaves no stream behind.
-    expect(await redis.redis.exists(`${prefix}:{${refused}}:meta`, `${prefix}:{${refused}}:log`)).toBe(0);
+    const keys = streamKeys(prefix, refused);
+    expect(await redis.redis.exists(keys.meta, keys.log)).toBe(0);
     // Nobody refreshes the first lease (its process is gone): the place frees itself.
     await vi.waitFor(async () => expect(await begin(randomUUID())).toEqual({ kind: 'started' }));
     expect(await begin(randomUUID())).toEqual({ kind: 'too-many-streams' });

@@ -13,11 +13,6 @@ export function uniquePrefix(): string {
   return `spooltest:${randomUUID()}`;
 }
 
-/** A stream's Redis keys under `prefix`, as the store names them. */
-export function streamKeys(prefix: string, streamId: string) {
-  return { log: `${prefix}:{${streamId}}:log`, meta: `${prefix}:{${streamId}}:meta` };
-}
-
 /** A Redis store as a server process has it: its own command and subscriber connections. */
 export async function openRedisStore(prefix: string, tuning: Partial<StoreTuning> = {}) {
   const [redis, subscriber] = await Promise.all([
