@@ -53,7 +53,7 @@ export async function openSpoolServices(
   options: SpoolServicesOptions = {},
 ): Promise<SpoolServices> {
   const log = options.log ?? createLogger(config.logLevel);
-  const provider =
+  const provider: ModelProvider =
     options.provider ?? (config.openai ? new OpenAIProvider(config.openai) : new DemoProvider(config.demo));
   const opened = await openStore({
     ...config,
@@ -116,6 +116,7 @@ export async function openSpoolServices(
     async close() {
       await recovery.stop();
       await generations.shutdown(config.shutdownGraceMs);
+      await provider.close?.();
       await opened.close();
       await db.close();
     },

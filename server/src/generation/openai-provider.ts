@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type FinishReason, SpoolErrorCode, type Usage } from '@spool/shared';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { GenerationRequest, ModelProvider, ProviderChunk } from './provider.ts';
 import { ProviderError } from './provider-error.ts';
 import { StreamWatchdog, type WatchdogTimes } from './stream-watchdog.ts';
@@ -23,6 +24,13 @@ export interface OpenAIProviderOptions extends WatchdogTimes {
 const firstRetryDelayMs = 250;
 
 /**
+ * How long an idle connection to the provider is kept for the next answer, unless the server's own
+ * Keep-Alive hint says otherwise: fetch's default (4 s) would put a TCP and TLS handshake in front
+ * of the first token of any answer after a pause.
+ */
+const idleKeepAliveMs = 60_000;
+
+/**
  * Chat completions streamed through the `openai` client, from OpenAI or any compatible endpoint
  * (vLLM, Ollama, LM Studio, a gateway). Usage is asked for in the stream. Every failure becomes a
  * `ProviderError` whose code says what happened upstream.
@@ -33,6 +41,8 @@ export class OpenAIProvider implements ModelProvider {
   readonly #client: OpenAI;
   readonly #times: WatchdogTimes;
   readonly #maxRetries: number;
+  /** Connections to the provider, kept open and shared by every answer. */
+  readonly #agent = new Agent({ keepAliveTimeout: idleKeepAliveMs });
 
   constructor(options: OpenAIProviderOptions) {
     this.defaultModel = options.defaultModel;
@@ -46,7 +56,13 @@ export class OpenAIProvider implements ModelProvider {
       baseURL: options.baseURL,
       maxRetries: 0,
       logLevel: 'off',
+      fetch: (url, init) =>
+        undiciFetch(url as string, { ...(init as object), dispatcher: this.#agent }) as unknown as Promise<Response>,
     });
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close();
   }
 
   async *stream(request: GenerationRequest): AsyncGenerator<ProviderChunk> {

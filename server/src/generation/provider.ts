@@ -22,4 +22,6 @@ export interface ModelProvider {
   /** Models a caller may ask for. */
   readonly models: readonly string[];
   stream(request: GenerationRequest): AsyncIterable<ProviderChunk>;
+  /** Lets go of what it holds (connections to the provider), once no answer is generating. */
+  close?(): Promise<void>;
 }

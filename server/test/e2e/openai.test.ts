@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import type { OpenAIProviderOptions } from '../../src/generation/openai-provider.ts';
 import { cancelAt, connect, lastSaved, type Transport, textOf, watch } from '../helpers/clients.ts';
@@ -73,6 +74,37 @@ describe('what reaches the model', () => {
     await expect(client.sendMessage.mutate({ content: 'x', model: 'gpt-unlisted' })).rejects.toMatchObject({
       data: { code: 'BAD_REQUEST' },
     });
+  });
+});
+
+describe('connections to the model server', () => {
+  it('are kept open and reused: answers one after another, and a burst, open no connection per answer', async () => {
+    const fake = await startFakeOpenAI();
+    const server = await startTestServer({ openai: openaiOptions(fake), maxStreamsPerUser: 100 });
+    const client = connect(server.url, 'ws');
+    for (let i = 0; i < 5; i++) {
+      const sent = await client.sendMessage.mutate({ content: `one after another ${i}` });
+      expect((await watch(client, { streamId: sent.streamId })).at(-1)).toMatchObject({ type: 'done' });
+    }
+    expect(fake.connections).toBe(1);
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => client.sendMessage.mutate({ content: `at once ${i}` })),
+    );
+    for (const sent of burst) await watch(client, { streamId: sent.streamId });
+    expect(fake.requests).toHaveLength(25);
+    // At most one connection per answer in flight at once; a second burst reuses them all.
+    const afterBurst = fake.connections;
+    expect(afterBurst).toBeLessThanOrEqual(21);
+    const again = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => client.sendMessage.mutate({ content: `again ${i}` })),
+    );
+    for (const sent of again) await watch(client, { streamId: sent.streamId });
+    expect(fake.connections).toBe(afterBurst);
+    // Idle past fetch's default keep-alive (4 s): the next answer still finds its connection open.
+    await sleep(4_500);
+    const later = await client.sendMessage.mutate({ content: 'after a pause' });
+    await watch(client, { streamId: later.streamId });
+    expect(fake.connections).toBe(afterBurst);
   });
 });
 

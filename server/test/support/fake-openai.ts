@@ -47,6 +47,8 @@ export interface FakeOpenAI {
   readonly requests: ChatRequestBody[];
   /** Requests whose response has not ended (a hung or slow answer still streaming). */
   readonly open: number;
+  /** TCP connections accepted so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const keptRequests = 1_000;
   const sockets = new Set<Socket>();
   let open = 0;
+  let connections = 0;
   const server = createServer((request, response) => {
     open++;
     response.once('close', () => open--);
@@ -70,7 +73,11 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       response.destroy(error instanceof Error ? error : new Error(String(error)));
     });
   });
+  // No Keep-Alive hint and no idle timeout, as providers behind load balancers often do: how long an
+  // idle connection is kept is then the client's choice alone.
+  server.keepAliveTimeout = 0;
   server.on('connection', (socket) => {
+    connections++;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -82,6 +89,9 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     requests,
     get open() {
       return open;
+    },
+    get connections() {
+      return connections;
     },
     close: () =>
       new Promise<void>((resolve) => {
