@@ -35,8 +35,8 @@ const uniqueViolation = '23505';
 /**
  * Exchanges, one per element of the array parameters: creates each new conversation, or touches an
  * existing one if the caller owns it, and inserts the user message and the answer's `streaming`
- * placeholder of every exchange whose conversation was created or touched. Returns those
- * conversations. One statement: atomic without a transaction, and one commit for the whole batch.
+ * placeholder of every exchange whose conversation was created or touched by its own owner. Returns
+ * the messages saved. One statement: atomic without a transaction, and one commit for the whole batch.
  */
 const saveExchanges: Statement = {
   name: 'spool_save_exchanges',
@@ -48,22 +48,22 @@ const saveExchanges: Statement = {
   ), created AS (
     INSERT INTO conversation (id, owner_id, title, created_at, updated_at)
     SELECT conversation_id, owner_id, title, $11::timestamptz, $11::timestamptz FROM input WHERE NOT existing
-    RETURNING id
+    RETURNING id, owner_id
   ), touched AS (
     UPDATE conversation c SET updated_at = $11::timestamptz FROM input i
     WHERE i.existing AND c.id = i.conversation_id AND c.owner_id = i.owner_id
-    RETURNING c.id
-  ), conv AS (SELECT id FROM created UNION SELECT id FROM touched)
+    RETURNING c.id, c.owner_id
+  ), conv AS (SELECT id, owner_id FROM created UNION SELECT id, owner_id FROM touched)
   INSERT INTO message (id, conversation_id, owner_id, role, content, status, client_message_id, in_reply_to, stream_id,
     model, created_at, updated_at)
   SELECT m.id, i.conversation_id, i.owner_id, m.role, m.content, m.status, m.client_message_id, m.in_reply_to,
     m.stream_id, m.model, $11::timestamptz, $11::timestamptz
-  FROM input i JOIN conv ON conv.id = i.conversation_id
+  FROM input i JOIN conv ON conv.id = i.conversation_id AND conv.owner_id = i.owner_id
   CROSS JOIN LATERAL (VALUES
     (i.user_message_id, 'user', i.content, 'complete', i.client_message_id, NULL::uuid, NULL::uuid, NULL::text),
     (i.assistant_message_id, 'assistant', '', 'streaming', NULL::text, i.user_message_id, i.stream_id, i.model)
   ) AS m (id, role, content, status, client_message_id, in_reply_to, stream_id, model)
-  RETURNING conversation_id`,
+  RETURNING id`,
 };
 
 function exchangeParams(exchanges: readonly Exchange[]): unknown[] {
@@ -83,71 +83,95 @@ function exchangeParams(exchanges: readonly Exchange[]): unknown[] {
   ];
 }
 
+/** Unique violations one batch may meet before it gives up: each one sets the duplicates found aside. */
+const maxDuplicateRounds = 3;
+
 /**
  * Saves a batch of exchanges (see `saveExchanges`); one outcome per exchange: saved (undefined),
  * `ConversationNotFoundError`, or `DuplicateClientMessageError` when its `clientMessageId` is saved
- * already. A duplicate fails the batch's statement, so the batch is then saved one exchange at a time.
+ * already (or taken by an earlier exchange of the same batch). A duplicate fails the batch's
+ * statement: the duplicates are then looked up, set aside, and the rest saved together again.
  */
 export async function commitExchanges(
   db: AnswerPathDatabase,
   exchanges: readonly Exchange[],
 ): Promise<(undefined | Error)[]> {
-  try {
-    return await commitTogether(db, exchanges);
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    if (exchanges.length === 1) return [await duplicateOf(db, exchanges[0] as Exchange, error)];
-  }
-  const outcomes: (undefined | Error)[] = [];
-  for (const exchange of exchanges) {
+  const outcomes = new Map<Exchange, undefined | Error>();
+  let pending = [...exchanges];
+  for (let round = 1; pending.length > 0; round++) {
     try {
-      outcomes.push(...(await commitTogether(db, [exchange])));
+      const { rows } = await withSession(db.statements, (session) =>
+        session.run(saveExchanges, exchangeParams(pending)),
+      );
+      const saved = new Set(rows.map((row) => row.id));
+      for (const e of pending) {
+        outcomes.set(e, saved.has(e.userMessageId) ? undefined : new ConversationNotFoundError(e.conversationId));
+      }
+      break;
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      outcomes.push(await duplicateOf(db, exchange, error));
+      if ((error as { code?: unknown } | null)?.code !== uniqueViolation || round === maxDuplicateRounds) throw error;
+      pending = await setDuplicatesAside(db.em(), pending, outcomes);
     }
   }
-  return outcomes;
+  return exchanges.map((e) => outcomes.get(e));
 }
 
-async function commitTogether(db: AnswerPathDatabase, exchanges: readonly Exchange[]): Promise<(undefined | Error)[]> {
-  const { rows } = await withSession(db.statements, (session) => session.run(saveExchanges, exchangeParams(exchanges)));
-  const saved = new Set(rows.map((row) => row.conversation_id));
-  return exchanges.map((e) =>
-    saved.has(e.conversationId) ? undefined : new ConversationNotFoundError(e.conversationId),
-  );
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === uniqueViolation;
-}
-
-/** The earlier exchange under this one's `clientMessageId`, as an error; or the violation itself if there is none. */
-async function duplicateOf(db: AnswerPathDatabase, exchange: Exchange, violation: unknown): Promise<Error> {
-  const existing =
-    exchange.clientMessageId === undefined
-      ? null
-      : await findExchange(db.em(), exchange.ownerId, exchange.clientMessageId);
-  if (existing) return new DuplicateClientMessageError(existing);
-  return violation instanceof Error ? violation : new Error(String(violation));
-}
-
-/** The ids of the exchange saved under the caller's `clientMessageId`, if any. */
-async function findExchange(
+/** Records a `DuplicateClientMessageError` for each exchange whose `clientMessageId` is taken; returns the others. */
+async function setDuplicatesAside(
   em: EntityManager,
-  ownerId: string,
-  clientMessageId: string,
-): Promise<SendMessageOutput | null> {
+  exchanges: Exchange[],
+  outcomes: Map<Exchange, undefined | Error>,
+): Promise<Exchange[]> {
+  const keyOf = (ownerId: string, clientMessageId: string) => JSON.stringify([ownerId, clientMessageId]);
+  const saved = await findExchanges(
+    em,
+    exchanges.flatMap((e) =>
+      e.clientMessageId === undefined ? [] : [{ ownerId: e.ownerId, clientMessageId: e.clientMessageId }],
+    ),
+  );
+  const firstInBatch = new Map<string, Exchange>();
+  return exchanges.filter((e) => {
+    if (e.clientMessageId === undefined) return true;
+    const key = keyOf(e.ownerId, e.clientMessageId);
+    const earlier = saved.get(key) ?? idsOf(firstInBatch.get(key));
+    if (earlier) outcomes.set(e, new DuplicateClientMessageError(earlier));
+    else firstInBatch.set(key, e);
+    return !earlier;
+  });
+}
+
+function idsOf(exchange: Exchange | undefined): SendMessageOutput | undefined {
+  if (!exchange) return undefined;
+  const { conversationId, userMessageId, assistantMessageId, streamId } = exchange;
+  return { conversationId, userMessageId, assistantMessageId, streamId };
+}
+
+/** The ids of the exchanges saved under these `clientMessageId`s, by `JSON.stringify([ownerId, clientMessageId])`. */
+async function findExchanges(
+  em: EntityManager,
+  keys: { ownerId: string; clientMessageId: string }[],
+): Promise<Map<string, SendMessageOutput>> {
+  const found = new Map<string, SendMessageOutput>();
+  if (keys.length === 0) return found;
   return withDatabase(async () => {
-    const user = await em.findOne(Message, { ownerId, clientMessageId }, { disableIdentityMap: true });
-    if (!user) return null;
-    const answer = await em.findOne(Message, { inReplyTo: user.id }, { disableIdentityMap: true });
-    if (!answer?.streamId) return null;
-    return {
-      conversationId: user.conversation.id,
-      userMessageId: user.id,
-      assistantMessageId: answer.id,
-      streamId: answer.streamId,
-    };
+    const questions = await em.find(Message, { $or: keys }, { disableIdentityMap: true });
+    if (questions.length === 0) return found;
+    const answers = await em.find(
+      Message,
+      { inReplyTo: { $in: questions.map((question) => question.id) } },
+      { disableIdentityMap: true },
+    );
+    const answerTo = new Map(answers.map((answer) => [answer.inReplyTo, answer]));
+    for (const question of questions) {
+      const answer = answerTo.get(question.id);
+      if (!answer?.streamId || question.clientMessageId == null) continue;
+      found.set(JSON.stringify([question.ownerId, question.clientMessageId]), {
+        conversationId: question.conversation.id,
+        userMessageId: question.id,
+        assistantMessageId: answer.id,
+        streamId: answer.streamId,
+      });
+    }
+    return found;
   });
 }
