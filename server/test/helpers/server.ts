@@ -29,6 +29,8 @@ export interface TestServerOptions {
   webDir?: string;
   /** Default: no practical limit (tests of the limits set them). */
   abuse?: Partial<SpoolConfig['abuse']>;
+  /** Answers starting at once, and how long one waits its turn; default the configuration's. */
+  starts?: Partial<Pick<SpoolConfig, 'maxStarting' | 'startDeadlineMs'>>;
 }
 
 /** A real Spool server on port 0, closed when the test finishes. */
@@ -59,6 +61,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...options.abuse,
     },
     demo: { tokens: options.demoTokens ?? 20, tokensPerSecond: options.demoTokensPerSecond ?? 0 },
+    ...options.starts,
   };
   const server = await startSpool(config, { log: testLog, onQuery: options.onQuery, provider: options.provider });
   onTestFinished(() => server.close());
