@@ -25,7 +25,7 @@ import {
   usage,
   watchedStreams,
 } from './scenarios.ts';
-import { runTtft, type TtftResult, ttftTable, ttftTarget } from './ttft.ts';
+import { runTtft, type TtftResult, type TtftSettings, ttftTable, ttftTargets } from './ttft.ts';
 
 const redisUrl = process.env.SPOOL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const postgresUrl = process.env.SPOOL_BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -56,7 +56,7 @@ async function main(opts: Options): Promise<number> {
   const cases = opts.scenarios.flatMap((scenario) => opts.paths.map((path) => ({ scenario, path })));
 
   // Every case has its own deadlines; this is the backstop if something hangs outside them.
-  const ttftBudgetMs = opts.ttft === 'skip' ? 0 : 180_000;
+  const ttftBudgetMs = opts.ttft === 'skip' ? 0 : 300_000;
   const budgetMs = cases.reduce((sum, { scenario }) => sum + caseBudgetMs(scenario), 60_000 + ttftBudgetMs);
   const watchdog = setTimeout(() => {
     console.error(`bench: over its ${Math.round(budgetMs / 1000)} s budget; killing its processes`);
@@ -78,7 +78,25 @@ async function main(opts: Options): Promise<number> {
 
   const results: CaseResult[] = [];
   const ttft: TtftResult[] = [];
-  const ttftCounts = opts.quick ? { sequential: 50, concurrent: 20 } : { sequential: 200, concurrent: 50 };
+  const ttftPlan: Pick<TtftSettings, 'sequential' | 'warmUp' | 'bursts'> = opts.quick
+    ? {
+        sequential: 50,
+        warmUp: { sequential: 50, bursts: 1, burstSize: 20 },
+        bursts: [
+          { size: 50, rounds: 2, transport: 'ws' },
+          { size: 200, rounds: 1, transport: 'ws' },
+        ],
+      }
+    : {
+        sequential: 200,
+        warmUp: { sequential: 200, bursts: 2, burstSize: 50 },
+        bursts: [
+          { size: 50, rounds: 4, transport: 'ws' },
+          { size: 200, rounds: 2, transport: 'ws' },
+          { size: 1000, rounds: 1, transport: 'ws' },
+          { size: 1000, rounds: 1, transport: 'sse' },
+        ],
+      };
   const overheadCounts = { concurrent: 50, rounds: opts.quick ? 2 : 6 };
   let overhead: OverheadResult | undefined;
   let leftover = 0;
@@ -99,7 +117,7 @@ async function main(opts: Options): Promise<number> {
     }
     if (opts.ttft !== 'skip') {
       for (const mode of ['embedded', 'redis+postgres'] as const) {
-        const settings = { ...ttftCounts, redisUrl, prefix: `${runPrefix}-ttft`, databaseUrl: database.url };
+        const settings = { ...ttftPlan, redisUrl, prefix: `${runPrefix}-ttft`, databaseUrl: database.url };
         const result = await runTtft(mode, settings);
         await deleteKeys(redis, `${settings.prefix}:*`);
         ttft.push(result);
@@ -118,10 +136,13 @@ async function main(opts: Options): Promise<number> {
     clearTimeout(watchdog);
   }
   if (ttft.length > 0) {
-    console.log(`\n## Time to first token\n\n${ttftTable(ttft, ttftCounts)}\n\n${ttftTarget(ttft)}\n`);
+    console.log(`\n## Time to first token\n\n${ttftTable(ttft)}\n\n${ttftTargets(ttft)}\n`);
     console.log(
-      'From calling sendMessage to the first token event, over one WebSocket, the demo model emitting at once; ' +
-        `${ttftCounts.sequential} answers one after another, then ${ttftCounts.concurrent} sent together, after a warm-up.\n`,
+      'From calling sendMessage to the first token event, the demo model emitting at once (and a second token 100 ms ' +
+        'later), each phase after the last. ws: everything over one WebSocket; sse: each stream its own EventSource, ' +
+        'each sendMessage its own HTTP request. Server CPU: user + system of the server process over the phase, until ' +
+        'every answer of it ended, per answer. Warm-up first (not measured): ' +
+        `${ttftPlan.warmUp.sequential} answers one after another and ${ttftPlan.warmUp.bursts} bursts of ${ttftPlan.warmUp.burstSize}.\n`,
     );
   }
   if (overhead) {

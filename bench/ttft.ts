@@ -1,11 +1,21 @@
 /**
  * Time to first token as a client sees it: from calling `sendMessage` to receiving the first `token`
- * event over WebSocket, with the demo model emitting its first token at once. Sequential answers (one
- * at a time) and concurrent ones (all sent together), in the embedded mode (in-process log, PGlite)
- * and in Redis + PostgreSQL mode, each against a fresh server process.
+ * event, with the demo model emitting its first token at once. Answers one after another, then
+ * bursts sent all at once (50, 200, 1,000), in the embedded mode (in-process log, PGlite) and in
+ * Redis + PostgreSQL mode, each against a fresh server process, warmed up first as a running
+ * server is. Beside each phase: the server's CPU per answer (its whole life: start, tokens, end).
  */
 import type { AppRouter } from '@spool/server';
-import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  createWSClient,
+  httpLink,
+  httpSubscriptionLink,
+  splitLink,
+  type TRPCClient,
+  wsLink,
+} from '@trpc/client';
+import { EventSource } from 'eventsource';
 import { ChildHandle, errorMessage } from './ipc.ts';
 import type { ServerApi, ServerHello } from './protocol.ts';
 import { serverEnv } from './server-env.ts';
@@ -13,23 +23,40 @@ import { type Percentiles, percentiles } from './stats.ts';
 import { wallNow } from './time.ts';
 
 export type TtftMode = 'embedded' | 'redis+postgres';
+type Transport = 'ws' | 'sse';
+
+export interface Burst {
+  size: number;
+  rounds: number;
+  transport: Transport;
+}
 
 export interface TtftSettings {
   sequential: number;
-  concurrent: number;
+  warmUp: { sequential: number; bursts: number; burstSize: number };
+  bursts: Burst[];
   redisUrl: string;
   prefix: string;
   databaseUrl: string;
 }
 
+export interface PhaseResult {
+  label: string;
+  answers: number;
+  latency: Percentiles | null;
+  /** sendMessage calls or streams that failed, and the first one's error. */
+  failures: number;
+  firstFailure: string | null;
+  /** Server CPU (user + system) over the phase, until every answer of it ended, per answer. */
+  cpuUsPerAnswer: number;
+}
+
 export interface TtftResult {
   mode: TtftMode;
-  sequential: Percentiles | null;
-  concurrent: Percentiles | null;
+  phases: PhaseResult[];
   failure: string | null;
 }
 
-const warmUp = 20;
 /** The first token comes at once; the second a while later, so that the rest of an answer does not crowd the next first token. */
 const tokensPerAnswer = 2;
 const tokensPerSecond = 10;
@@ -45,57 +72,153 @@ export async function runTtft(mode: TtftMode, settings: TtftSettings): Promise<T
     env,
     60_000,
   );
-  const ws = createWSClient({ url: server.hello.url.replace(/^http/, 'ws') });
-  const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });
+  const clients = { ws: wsClient(server.hello.url), sse: sseClient(server.hello.url) };
+  const phases: PhaseResult[] = [];
+  const cpuUs = async () => {
+    const stats = await server.call('stats', { collect: false, resetPeak: false }, 10_000);
+    return stats.cpuUserUs + stats.cpuSystemUs;
+  };
+  const phase = async (label: string, answers: number, run: () => Promise<PromiseSettledResult<number>[]>) => {
+    const before = await cpuUs();
+    const outcomes = await run();
+    const cpu = (await cpuUs()) - before;
+    const times = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    phases.push({
+      label,
+      answers,
+      latency: percentiles(Float64Array.from(times), times.length),
+      failures: outcomes.length - times.length,
+      firstFailure: failed ? errorMessage(failed.reason) : null,
+      cpuUsPerAnswer: cpu / answers,
+    });
+  };
+  const burst = (client: TRPCClient<AppRouter>, size: number) =>
+    Promise.allSettled(Array.from({ length: size }, (_, i) => timeToFirstToken(client, i)));
   try {
-    for (let i = 0; i < warmUp; i++) await timeToFirstToken(client, i);
-    const sequential = new Float64Array(settings.sequential);
-    for (let i = 0; i < settings.sequential; i++) sequential[i] = await timeToFirstToken(client, i);
-    const concurrent = Float64Array.from(
-      await Promise.all(Array.from({ length: settings.concurrent }, (_, i) => timeToFirstToken(client, i))),
-    );
-    return {
-      mode,
-      sequential: percentiles(sequential, sequential.length),
-      concurrent: percentiles(concurrent, concurrent.length),
-      failure: null,
-    };
+    // Warm, as a running server is: its code compiled, its connections open.
+    for (let i = 0; i < settings.warmUp.sequential; i++) await timeToFirstToken(clients.ws.trpc, i);
+    for (let i = 0; i < settings.warmUp.bursts; i++) await burst(clients.ws.trpc, settings.warmUp.burstSize);
+    await phase('one after another', settings.sequential, async () => {
+      const outcomes: PromiseSettledResult<number>[] = [];
+      for (let i = 0; i < settings.sequential; i++) {
+        outcomes.push(...(await Promise.allSettled([timeToFirstToken(clients.ws.trpc, i)])));
+      }
+      return outcomes;
+    });
+    for (const { size, rounds, transport } of settings.bursts) {
+      const label = `${size.toLocaleString('en-US')} at once${rounds > 1 ? ` x ${rounds}` : ''} (${transport})`;
+      await phase(label, size * rounds, async () => {
+        const outcomes: PromiseSettledResult<number>[] = [];
+        for (let round = 0; round < rounds; round++) outcomes.push(...(await burst(clients[transport].trpc, size)));
+        return outcomes;
+      });
+    }
+    return { mode, phases, failure: null };
   } catch (error) {
-    return { mode, sequential: null, concurrent: null, failure: errorMessage(error) };
+    return { mode, phases, failure: errorMessage(error) };
   } finally {
-    ws.close();
+    clients.ws.close();
     await server.stop(10_000);
   }
 }
 
-/** Sends one message and watches its stream up to the first token; resolves with the milliseconds it took. */
+interface BenchClient {
+  trpc: TRPCClient<AppRouter>;
+  close(): void;
+}
+
+/** Everything over one WebSocket. */
+function wsClient(url: string): BenchClient {
+  const ws = createWSClient({ url: url.replace(/^http/, 'ws') });
+  return { trpc: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] }), close: () => ws.close() };
+}
+
+/** The SSE fallback: each subscription its own EventSource, each mutation its own HTTP request. */
+function sseClient(url: string): BenchClient {
+  const trpc = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink<AppRouter, typeof EventSource>({ url, EventSource }),
+        false: httpLink({ url }),
+      }),
+    ],
+  });
+  return { trpc, close: () => {} };
+}
+
+/**
+ * Sends one message and watches its stream to the end; resolves with the milliseconds to its first
+ * token. Watching on to `done` keeps each answer's whole cost inside the phase that started it.
+ */
 export async function timeToFirstToken(client: TRPCClient<AppRouter>, n: number): Promise<number> {
   const sentAt = wallNow();
   const { streamId } = await client.sendMessage.mutate({ content: `question ${n}` });
+  let firstTokenMs: number | undefined;
   for await (const { data } of client.stream.subscribe({ streamId })) {
-    if (data.type === 'token') return wallNow() - sentAt;
-    if (data.type === 'error' || data.type === 'done') throw new Error(`answer ${n} ended before its first token`);
+    if (data.type === 'token') firstTokenMs ??= wallNow() - sentAt;
+    if (data.type === 'error') throw new Error(`answer ${n} failed: ${data.code}: ${data.message}`);
+    if (data.type === 'done') {
+      if (firstTokenMs === undefined) throw new Error(`answer ${n} ended before its first token`);
+      return firstTokenMs;
+    }
   }
   throw new Error(`the stream of answer ${n} ended without a terminal event`);
 }
 
-export function ttftTable(results: TtftResult[], settings: Pick<TtftSettings, 'sequential' | 'concurrent'>): string {
+export function ttftTable(results: TtftResult[]): string {
   const ms = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(2));
-  const rows = results.map((result) =>
-    result.failure
-      ? `| ${result.mode} | failed: ${result.failure} | | | |`
-      : `| ${result.mode} | ${ms(result.sequential?.p50)} | ${ms(result.sequential?.p99)} | ${ms(result.concurrent?.p50)} | ${ms(result.concurrent?.p99)} |`,
-  );
+  const rows = results.flatMap((result) => [
+    ...result.phases.map((phase) => {
+      const failures = phase.failures === 0 ? '0' : `${phase.failures} (${phase.firstFailure})`;
+      return `| ${result.mode} | ${phase.label} | ${ms(phase.latency?.p50)} | ${ms(phase.latency?.p99)} | ${ms(phase.latency?.max)} | ${failures} | ${Math.round(phase.cpuUsPerAnswer)} |`;
+    }),
+    ...(result.failure ? [`| ${result.mode} | failed: ${result.failure} | | | | | |`] : []),
+  ]);
   return [
-    `| mode | ${settings.sequential} sequential p50 ms | p99 ms | ${settings.concurrent} concurrent p50 ms | p99 ms |`,
-    '|---|---|---|---|---|',
+    '| mode | answers | TTFT p50 ms | p99 ms | max ms | failed | server CPU us per answer |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
 
-export function ttftTarget(results: TtftResult[]): string {
+interface Target {
+  text: string;
+  phase: string;
+  value: (phase: PhaseResult) => number | undefined;
+  limit: number;
+}
+
+/** Issue 13's targets, Redis + PostgreSQL mode. */
+const targets: Target[] = [
+  { text: 'TTFT p50, one after another', phase: 'one after another', value: (p) => p.latency?.p50, limit: 5 },
+  { text: 'TTFT p50, 50 at once', phase: '50 at once', value: (p) => p.latency?.p50, limit: 25 },
+  { text: 'TTFT p99, 50 at once', phase: '50 at once', value: (p) => p.latency?.p99, limit: 50 },
+  { text: 'TTFT p99, 200 at once', phase: '200 at once', value: (p) => p.latency?.p99, limit: 150 },
+  { text: 'failed starts, 1,000 at once', phase: '1,000 at once', value: (p) => p.failures, limit: 0 },
+  { text: 'TTFT p99, 1,000 at once', phase: '1,000 at once', value: (p) => p.latency?.p99, limit: 1500 },
+  {
+    text: 'server CPU per answer (us), 200 at once',
+    phase: '200 at once',
+    value: (p) => p.cpuUsPerAnswer,
+    limit: 1000,
+  },
+];
+
+export function ttftTargets(results: TtftResult[]): string {
   const scaled = results.find((result) => result.mode === 'redis+postgres');
-  const p50 = scaled?.sequential?.p50;
-  if (p50 === undefined) return '- time to first token p50 <= 10 ms (Redis + PostgreSQL): not measured';
-  return `- time to first token p50 <= 10 ms (Redis + PostgreSQL, sequential): ${p50.toFixed(2)} ms, ${p50 <= 10 ? 'MET' : 'MISSED'}`;
+  return targets
+    .flatMap(({ text, phase, value, limit }) => {
+      const matching = scaled?.phases.filter((p) => p.label.startsWith(phase)) ?? [];
+      if (matching.length === 0) return [`- ${text} <= ${limit}: not measured`];
+      return matching.map((p) => {
+        const measured = value(p);
+        const met = measured !== undefined && measured <= limit;
+        const shown =
+          measured === undefined ? '-' : Number.isInteger(measured) ? String(measured) : measured.toFixed(2);
+        return `- ${text} <= ${limit} (${p.label}): ${shown}, ${met ? 'MET' : 'MISSED'}`;
+      });
+    })
+    .join('\n');
 }
