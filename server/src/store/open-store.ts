@@ -91,6 +91,13 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
     logTtlMs: options.logTtlMs,
     log: options.log,
   });
+  try {
+    await store.open();
+  } catch (error) {
+    await store.close();
+    await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
+    throw error;
+  }
   return {
     store,
     keyValue: new RedisKeyValueStore(redis, options.redisPrefix),
@@ -100,6 +107,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       prefix: options.redisPrefix,
       logTtlMs: options.logTtlMs,
       userLeases: options.userLeases,
+      cancelChannel: store.cancelChannel,
     }),
     kind: 'redis',
     async close() {

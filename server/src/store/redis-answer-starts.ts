@@ -13,6 +13,8 @@ export interface RedisAnswerStartsOptions {
   /** The stream log's TTL, as the stream store has it. */
   logTtlMs: number;
   userLeases: UserLeaseOptions;
+  /** Where cancel requests for the answers started here go: the stream store's of this instance. */
+  cancelChannel: string;
 }
 
 /** Starts over Redis: the whole of `AnswerStarts.begin` in one script, one round trip. */
@@ -53,6 +55,7 @@ export class RedisAnswerStarts implements AnswerStarts {
         userLeases.ttlMs,
         claim?.value ?? '',
         claim?.ttlMs ?? 0,
+        this.#options.cancelChannel,
       ),
     );
     switch (outcome) {

@@ -16,6 +16,11 @@ export function streamKeys(prefix: string, streamId: string): StreamKeys {
   return { log: `${base}:log`, meta: `${base}:meta`, channel: base };
 }
 
+/** The channel of cancel requests for the generations of one server instance. */
+export function cancelChannel(prefix: string, instanceId: string): string {
+  return `${prefix}:instance:${instanceId}:cancel`;
+}
+
 /** A ZSET of the user's generating streams, scored by lease expiry. */
 export function userLeaseKey(prefix: string, userId: string): string {
   return `${prefix}:user-leases:${JSON.stringify(userId)}`;

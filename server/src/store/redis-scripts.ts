@@ -38,12 +38,12 @@ if not status then return redis.error_reply('SPOOL_NOT_FOUND') end
 if status == 'ended' then return redis.error_reply('SPOOL_ENDED') end
 `;
 
-/** ARGV: owner, epoch, leaseMs, ttlMs. Returns 1, or 0 if the stream exists. */
+/** ARGV: owner, epoch, leaseMs, ttlMs, the generator's cancel channel. Returns 1, or 0 if the stream exists. */
 export const createScript = `${now}
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[2], 'owner', ARGV[1], 'epoch', ARGV[2], 'status', 'running',
-  'leaseMs', ARGV[3], 'leaseUntil', now + tonumber(ARGV[3]), 'cancel', '0')
+  'leaseMs', ARGV[3], 'leaseUntil', now + tonumber(ARGV[3]), 'cancel', '0', 'cancelChannel', ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1
 `;
@@ -53,7 +53,7 @@ return 1
  * round trip. KEYS: log, meta, the user's request counter, the user's lease set, the idempotency claim.
  * ARGV: channel, ttlMs, owner, epoch, leaseMs, start body, stream id, request limit ('' to count
  * nothing), counter window ms, concurrent answer limit, user lease ms, claim value ('' for none),
- * claim ttl ms. Returns {'started'}, {'rate-limited'}, {'too-many-streams'}, {'claimed', the earlier
+ * claim ttl ms, the generator's cancel channel. Returns {'started'}, {'rate-limited'}, {'too-many-streams'}, {'claimed', the earlier
  * claim} or {'exists'}; a refused request leaves nothing behind but its count.
  * On Redis Cluster the user's keys and the stream's are in different slots: this splits into a user
  * script (count, claim, lease) and the stream's (create, start), two round trips.
@@ -80,7 +80,7 @@ redis.call('ZADD', KEYS[4], now + tonumber(ARGV[11]), ARGV[7])
 redis.call('PEXPIRE', KEYS[4], ARGV[11])
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[2], 'owner', ARGV[3], 'epoch', ARGV[4], 'status', 'running',
-  'leaseMs', ARGV[5], 'leaseUntil', now + tonumber(ARGV[5]), 'cancel', '0')
+  'leaseMs', ARGV[5], 'leaseUntil', now + tonumber(ARGV[5]), 'cancel', '0', 'cancelChannel', ARGV[14])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 append(ARGV[1], ARGV[6], '0', ARGV[2])
 return {'started'}
@@ -118,10 +118,11 @@ redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return 1
 `;
 
-/** ARGV: cancel channel. */
+/** ARGV: stream id. Sets the flag, and tells the generator's instance on its cancel channel. */
 export const requestCancelScript = `${requireRunning}
 redis.call('HSET', KEYS[2], 'cancel', '1')
-redis.call('PUBLISH', ARGV[1], '1')
+local channel = redis.call('HGET', KEYS[2], 'cancelChannel')
+if channel then redis.call('PUBLISH', channel, ARGV[1]) end
 return 1
 `;
 

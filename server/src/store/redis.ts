@@ -15,6 +15,7 @@ import type { LogPage, LogSource } from '../delivery/log-source.ts';
 import type { Subscriber, Watch } from '../delivery/subscriber.ts';
 import { watchIterable } from '../delivery/watch-iterable.ts';
 import { assertTerminalLast } from './append-batch.ts';
+import { CancelFeed } from './cancel-feed.ts';
 import {
   generatorLostEvent,
   IndexConflictError,
@@ -25,7 +26,7 @@ import {
   StreamNotFoundError,
 } from './errors.ts';
 import { decodeLoggedEvent } from './logged-event.ts';
-import { streamKeys } from './redis-keys.ts';
+import { cancelChannel, streamKeys } from './redis-keys.ts';
 import * as scripts from './redis-scripts.ts';
 import { SubscriberHub } from './subscriber-hub.ts';
 import { defaultStoreTuning, type StoreTuning } from './tuning.ts';
@@ -62,8 +63,10 @@ export class RedisStreamStore implements StreamStore {
   readonly #hub: SubscriberHub;
   readonly #prefix: string;
   readonly #tuning: StoreTuning;
-  readonly #log: Logger;
   readonly #fanouts: Fanouts;
+  readonly #cancels: CancelFeed;
+  /** Where cancel requests for the streams this instance creates (and generates) are published. */
+  readonly cancelChannel: string;
 
   constructor(options: RedisStoreOptions) {
     const { redis, subscriber, prefix = 'spool', log, ...tuning } = options;
@@ -74,18 +77,19 @@ export class RedisStreamStore implements StreamStore {
     this.#hub = new SubscriberHub(subscriber, log);
     this.#prefix = prefix;
     this.#tuning = { ...defaultStoreTuning, ...tuning };
-    this.#log = log;
     this.#fanouts = new Fanouts(this.#logSource(), this.#tuning, (error, streamId) =>
       log.warn({ err: error, streamId }, 'lease check of a quiet stream failed; retried at the next sweep'),
     );
+    this.cancelChannel = cancelChannel(prefix, randomUUID());
+    this.#cancels = new CancelFeed(this.#hub, this.cancelChannel, (streamId) => this.#cancelFlag(streamId), log);
   }
 
-  /** Channels this process's subscriber connection holds. */
+  /** Channels this process's subscriber connection holds: one per watched stream, and its cancel channel. */
   get subscribedChannelCount(): number {
     return this.#hub.channelCount;
   }
 
-  /** Local listeners on those channels: one per watched stream (its fan-out) and one per cancel watcher. */
+  /** Local listeners on those channels: one per watched stream (its fan-out), and the cancel feed. */
   get liveListenerCount(): number {
     return this.#hub.listenerCount;
   }
@@ -101,7 +105,8 @@ export class RedisStreamStore implements StreamStore {
   async create(streamId: string, options: CreateStreamOptions): Promise<StreamMeta> {
     const epoch = randomUUID();
     const ttlMs = this.#tuning.logTtlMs;
-    const created = await this.#call('spoolCreate', streamId, options.ownerId, epoch, options.leaseMs, ttlMs);
+    const { ownerId, leaseMs } = options;
+    const created = await this.#call('spoolCreate', streamId, ownerId, epoch, leaseMs, ttlMs, this.cancelChannel);
     if (created === 0) throw new StreamExistsError(streamId);
     return { ownerId: options.ownerId, epoch, status: 'running', length: 0 };
   }
@@ -157,27 +162,16 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async requestCancel(streamId: string): Promise<void> {
-    await this.#call('spoolRequestCancel', streamId, `${this.channelOf(streamId)}:cancel`);
+    await this.#call('spoolRequestCancel', streamId, streamId);
   }
 
-  async whenCancelRequested(streamId: string, signal: AbortSignal): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    const unsubscribe = await this.#hub.subscribe(`${this.channelOf(streamId)}:cancel`, (raw) => raw, {
-      message: () => resolve(),
-      resync: () => {
-        this.#cancelFlag(streamId).then(
-          (cancelled) => cancelled && resolve(),
-          (error: unknown) => this.#log.warn({ err: error, streamId }, 'cancel flag re-check failed after reconnect'),
-        );
-      },
-    });
-    signal.addEventListener('abort', () => resolve(), { once: true });
-    try {
-      // The flag closes the race with a cancel requested before the subscription was confirmed.
-      if (!signal.aborted && !(await this.#cancelFlag(streamId))) await promise;
-    } finally {
-      unsubscribe();
-    }
+  whenCancelRequested(streamId: string, signal: AbortSignal): Promise<void> {
+    return this.#cancels.whenCancelled(streamId, signal);
+  }
+
+  /** Subscribes this instance's cancel channel, ahead of the first answer. */
+  open(): Promise<void> {
+    return this.#cancels.open();
   }
 
   async endIfAbandoned(streamId: string, body: StreamEventBody & { type: 'error' }): Promise<boolean> {
@@ -203,6 +197,7 @@ export class RedisStreamStore implements StreamStore {
   /** The connections belong to the caller. */
   async close(): Promise<void> {
     this.#fanouts.close();
+    this.#cancels.close();
   }
 
   #logSource(): LogSource {

@@ -50,6 +50,7 @@ describe('the per-user limit of concurrent answers', () => {
       prefix,
       logTtlMs: 60_000,
       userLeases: { limit: 1, ttlMs: 300 },
+      cancelChannel: redis.store.cancelChannel,
     });
     const begin = (streamId: string) =>
       starts.begin({

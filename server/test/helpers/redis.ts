@@ -20,6 +20,7 @@ export async function openRedisStore(prefix: string, tuning: Partial<StoreTuning
     connectRedis(testRedisUrl, 'subscriber', testLog),
   ]);
   const store = new RedisStreamStore({ redis, subscriber, prefix, log: testLog, ...tuning });
+  await store.open();
   return {
     store,
     redis,

@@ -28,7 +28,27 @@ describe('Redis store after its subscriber connection drops', () => {
 
     const events = await rest;
     expect(events.map((event) => event.index)).toEqual([1, 2, 3, 4, 5, 6]);
-    await vi.waitFor(() => expect(store.subscribedChannelCount).toBe(0));
+    // Nothing but the instance's own cancel channel.
+    await vi.waitFor(() => expect(store.subscribedChannelCount).toBe(1));
+    await close();
+  });
+
+  it('hears a cancel requested while it was away: the generator’s cancel flag is read again', async () => {
+    const { store, redis, subscriber, close } = await openRedisStore(uniquePrefix());
+    const streamId = randomUUID();
+    await store.create(streamId, { ownerId: 'user-1', leaseMs: 60_000 });
+    const stop = new AbortController();
+    let cancelled = false;
+    const watching = store.whenCancelRequested(streamId, stop.signal).then(() => {
+      cancelled = true;
+    });
+    const reconnected = new Promise((resolve) => subscriber.once('ready', resolve));
+    await redis.client('KILL', 'ID', Number(await subscriber.client('ID')));
+    // Published while nobody of this instance listens: only the flag keeps it.
+    await store.requestCancel(streamId);
+    await reconnected;
+    await watching;
+    expect(cancelled).toBe(true);
     await close();
   });
 });
