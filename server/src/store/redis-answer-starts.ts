@@ -3,10 +3,9 @@ import type { Redis } from 'ioredis';
 import type { AnswerStart, AnswerStartOutcome, AnswerStarts } from './answer-starts.ts';
 import { StreamExistsError, withStore } from './errors.ts';
 import { keyValueKey, streamKeys, userLeaseKey } from './redis-keys.ts';
+import { defineScripts, type ScriptCommand } from './redis-script-commands.ts';
 import { beginAnswerScript } from './redis-scripts.ts';
 import type { UserLeaseOptions } from './user-leases.ts';
-
-type BeginRedis = Redis & { spoolBeginAnswer(...args: (string | number)[]): Promise<[string, string?]> };
 
 export interface RedisAnswerStartsOptions {
   prefix: string;
@@ -19,12 +18,11 @@ export interface RedisAnswerStartsOptions {
 
 /** Starts over Redis: the whole of `AnswerStarts.begin` in one script, one round trip. */
 export class RedisAnswerStarts implements AnswerStarts {
-  readonly #redis: BeginRedis;
+  readonly #redis: Redis & Record<'spoolBeginAnswer', ScriptCommand>;
   readonly #options: RedisAnswerStartsOptions;
 
   constructor(redis: Redis, options: RedisAnswerStartsOptions) {
-    redis.defineCommand('spoolBeginAnswer', { numberOfKeys: 5, lua: beginAnswerScript });
-    this.#redis = redis as BeginRedis;
+    this.#redis = defineScripts(redis, { spoolBeginAnswer: beginAnswerScript }, 5);
     this.#options = options;
   }
 
@@ -35,7 +33,7 @@ export class RedisAnswerStarts implements AnswerStarts {
     // Without a count or a claim, the script leaves that key alone; a name of the user's stands in for it.
     const rateKey = keyValueKey(prefix, rate?.key ?? `rate:${JSON.stringify(ownerId)}`);
     const claimKey = keyValueKey(prefix, claim?.key ?? `client-message:${JSON.stringify([ownerId])}`);
-    const [outcome, earlier] = await withStore(() =>
+    const [outcome, earlier] = (await withStore(() =>
       this.#redis.spoolBeginAnswer(
         stream.log,
         stream.meta,
@@ -57,7 +55,7 @@ export class RedisAnswerStarts implements AnswerStarts {
         claim?.ttlMs ?? 0,
         this.#options.cancelChannel,
       ),
-    );
+    )) as [string, string?];
     switch (outcome) {
       case 'started':
       case 'rate-limited':

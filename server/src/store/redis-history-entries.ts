@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { withStore } from './errors.ts';
 import { type HistoryEntries, type HistoryLookup, type HistoryMessage, idPrefix } from './history-entries.ts';
 import { historyKeys } from './redis-keys.ts';
+import { defineScripts, type ScriptCommand } from './redis-script-commands.ts';
 
 /**
  * KEYS[1]: the messages (a list of JSON, oldest first); KEYS[2]: a hash of `owner` (set while the
@@ -56,16 +57,13 @@ return 1
 `,
 } as const;
 
-type ScriptCommand = (messages: string, meta: string, ...args: (string | number)[]) => Promise<unknown>;
-
 /** Each operation one script, so one round trip and atomic; both keys of a conversation share a Cluster slot. */
 export class RedisHistoryEntries implements HistoryEntries {
   readonly #redis: Redis & Record<keyof typeof scripts, ScriptCommand>;
   readonly #prefix: string;
 
   constructor(redis: Redis, prefix: string) {
-    for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: 2, lua });
-    this.#redis = redis as Redis & Record<keyof typeof scripts, ScriptCommand>;
+    this.#redis = defineScripts(redis, scripts, 2);
     this.#prefix = prefix;
   }
 

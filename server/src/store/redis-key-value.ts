@@ -2,9 +2,8 @@ import type { Redis } from 'ioredis';
 import { withStore } from './errors.ts';
 import type { KeyValueStore } from './key-value.ts';
 import { keyValueKey } from './redis-keys.ts';
+import { defineScripts, type ScriptCommand } from './redis-script-commands.ts';
 
-type ScriptCommand = (key: string, ...args: (string | number)[]) => Promise<unknown>;
-/** Scripts, defined once on the connection and then sent by hash (EVALSHA), not as text per call. */
 const scripts = {
   spoolKvDeleteIfEquals: `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -23,8 +22,7 @@ export class RedisKeyValueStore implements KeyValueStore {
   readonly #prefix: string;
 
   constructor(redis: Redis, prefix: string) {
-    for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: 1, lua });
-    this.#redis = redis as Redis & Record<keyof typeof scripts, ScriptCommand>;
+    this.#redis = defineScripts(redis, scripts, 1);
     this.#prefix = keyValueKey(prefix, '');
   }
 

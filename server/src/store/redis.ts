@@ -27,13 +27,13 @@ import {
 } from './errors.ts';
 import { decodeLoggedEvent } from './logged-event.ts';
 import { cancelChannel, streamKeys } from './redis-keys.ts';
+import { defineScripts, type ScriptCommand } from './redis-script-commands.ts';
 import * as scripts from './redis-scripts.ts';
 import { SubscriberHub } from './subscriber-hub.ts';
 import { defaultStoreTuning, type StoreTuning } from './tuning.ts';
 import type { CreateStreamOptions, ReadOptions, StreamMeta, StreamStore } from './types.ts';
 
 type ScriptArg = string | number;
-type ScriptCommand = (...args: ScriptArg[]) => Promise<unknown>;
 const scriptNames = {
   spoolCreate: scripts.createScript,
   spoolAppend: scripts.appendScript,
@@ -70,10 +70,7 @@ export class RedisStreamStore implements StreamStore {
 
   constructor(options: RedisStoreOptions) {
     const { redis, subscriber, prefix = 'spool', log, ...tuning } = options;
-    for (const [name, lua] of Object.entries(scriptNames)) {
-      redis.defineCommand(name, { numberOfKeys: 2, lua });
-    }
-    this.#redis = redis as Redis & Commands;
+    this.#redis = defineScripts(redis, scriptNames, 2);
     this.#hub = new SubscriberHub(subscriber, log);
     this.#prefix = prefix;
     this.#tuning = { ...defaultStoreTuning, ...tuning };

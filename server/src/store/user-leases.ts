@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { withStore } from './errors.ts';
 import { userLeaseKey } from './redis-keys.ts';
+import { defineScripts, type ScriptCommand } from './redis-script-commands.ts';
 
 /**
  * A per-user limit on concurrent generations. Each running answer holds a lease with a TTL that its
@@ -54,27 +55,24 @@ export class MemoryUserLeases implements UserLeases {
   }
 }
 
-type ScriptCommand = (key: string, ...args: (string | number)[]) => Promise<unknown>;
-type LeaseRedis = Redis & Record<'spoolLeaseRefresh', ScriptCommand>;
-
-const refreshScript = `
+const scripts = {
+  spoolLeaseRefresh: `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
-`;
+`,
+} as const;
 
 /** Leases shared by every instance through Redis (a ZSET of stream ids scored by expiry): the limit holds across them. */
 export class RedisUserLeases implements UserLeases {
-  readonly #redis: LeaseRedis;
+  readonly #redis: Redis & Record<keyof typeof scripts, ScriptCommand>;
   readonly #prefix: string;
   readonly #options: UserLeaseOptions;
 
   constructor(redis: Redis, prefix: string, options: UserLeaseOptions) {
-    // Defined once on the connection, then sent by hash rather than as text per call.
-    redis.defineCommand('spoolLeaseRefresh', { numberOfKeys: 1, lua: refreshScript });
-    this.#redis = redis as LeaseRedis;
+    this.#redis = defineScripts(redis, scripts, 1);
     this.#prefix = prefix;
     this.#options = options;
   }
