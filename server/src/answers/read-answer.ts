@@ -4,7 +4,7 @@ import type { Database } from '../db/database.ts';
 import { watchIterable } from '../delivery/watch-iterable.ts';
 import { StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
 import { defaultStoreTuning } from '../store/tuning.ts';
-import type { StreamStore } from '../store/types.ts';
+import type { StreamMeta, StreamStore } from '../store/types.ts';
 import { watchAnswer } from './watch-answer.ts';
 
 export interface AnswerSources {
@@ -16,6 +16,8 @@ export interface WatchAnswerOptions {
   streamId: string;
   ownerId: string;
   fromIndex: number;
+  /** The stream's metadata, when the caller asked for it already (beside its rate check, in the same round trip). */
+  meta?: Promise<StreamMeta | null>;
 }
 
 export interface ReadAnswerOptions extends WatchAnswerOptions {

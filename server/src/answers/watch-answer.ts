@@ -30,7 +30,7 @@ class AnswerWatch implements Subscriber, Watch {
     this.#options = options;
     this.#subscriber = subscriber;
     this.#next = options.fromIndex;
-    sources.store.meta(options.streamId).then(
+    (options.meta ?? sources.store.meta(options.streamId)).then(
       (meta) => {
         if (this.#stopped) return;
         if (!meta) this.#replay();

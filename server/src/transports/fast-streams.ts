@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AnswerSources } from '../answers/read-answer.ts';
 import { toTRPCError } from '../errors.ts';
 import type { SubscriptionLimits } from '../limits/subscription-slots.ts';
+import type { StreamMeta } from '../store/types.ts';
 import { logProcedureError } from './procedure-errors.ts';
 import { assertNoTransformer, streamErrorShape } from './trpc-wire.ts';
 
@@ -21,6 +22,17 @@ export interface FastStreamDeps {
 export function fastStreamDeps(deps: FastStreamDeps): FastStreamDeps {
   assertNoTransformer(deps.router);
   return deps;
+}
+
+/**
+ * The stream's metadata, asked for beside the subscription's rate check so that both share one round
+ * trip. Unused if the check refuses; its failure is then nobody's, so it is caught here (the watch
+ * that uses it sees the rejection all the same).
+ */
+export function prefetchMeta(sources: AnswerSources, streamId: string): Promise<StreamMeta | null> {
+  const meta = sources.store.meta(streamId);
+  meta.catch(() => {});
+  return meta;
 }
 
 /** A failure as tRPC would put it on the wire for `stream`: the typed error, logged if it is ours, then shaped. */

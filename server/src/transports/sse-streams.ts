@@ -7,7 +7,7 @@ import { parseJson } from '../json.ts';
 import { takeSubscriptionSlot } from '../limits/subscription-slots.ts';
 import type { SpoolContext } from '../trpc/init.ts';
 import { backpressure } from './backpressure.ts';
-import { type FastStreamDeps, streamFailure } from './fast-streams.ts';
+import { type FastStreamDeps, prefetchMeta, streamFailure } from './fast-streams.ts';
 import {
   sseConnected,
   sseConnectionParams,
@@ -92,6 +92,7 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
     };
     try {
       ctx = await options.createContext({ req, info: { connectionParams } });
+      const meta = prefetchMeta(options.sources, input.streamId);
       await options.limits.rate.check(ctx.userId);
       if (gone) return;
       const release = takeSubscriptionSlot(ctx, options.limits);
@@ -109,7 +110,7 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
       };
       const watch = watchAnswer(
         options.sources,
-        { streamId: input.streamId, ownerId: ctx.userId, fromIndex: resumeIndex(input) },
+        { streamId: input.streamId, ownerId: ctx.userId, fromIndex: resumeIndex(input), meta },
         subscriber,
       );
       stop = () => {

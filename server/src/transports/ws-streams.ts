@@ -7,9 +7,10 @@ import type { EncodedEvent } from '../delivery/encoded-event.ts';
 import type { Subscriber, Watch } from '../delivery/subscriber.ts';
 import { parseJson } from '../json.ts';
 import { takeSubscriptionSlot } from '../limits/subscription-slots.ts';
+import type { StreamMeta } from '../store/types.ts';
 import type { SpoolContext } from '../trpc/init.ts';
 import { socketBackpressure } from './backpressure.ts';
-import { type FastStreamDeps, streamFailure } from './fast-streams.ts';
+import { type FastStreamDeps, prefetchMeta, streamFailure } from './fast-streams.ts';
 import {
   type RequestId,
   withLastEventId,
@@ -117,6 +118,7 @@ export class WsStreams {
       subscription.ctx = await this.#context;
       // Stopped meanwhile: tRPC does not call the procedure of an aborted subscription.
       if (subscription.stopped) return;
+      subscription.meta = prefetchMeta(sources, subscription.input.streamId);
       await limits.rate.check(subscription.ctx.userId);
     } catch (error) {
       // As tRPC does for a failure before the subscription starts: the error alone (none once stopped).
@@ -134,7 +136,12 @@ export class WsStreams {
       this.finish(subscription, error);
       return;
     }
-    const options = { streamId: input.streamId, ownerId: ctx.userId, fromIndex: resumeIndex(input) };
+    const options = {
+      streamId: input.streamId,
+      ownerId: ctx.userId,
+      fromIndex: resumeIndex(input),
+      meta: subscription.meta,
+    };
     subscription.watch = watchAnswer(sources, options, subscription);
   }
 
@@ -165,6 +172,8 @@ class WsSubscription implements Subscriber {
   readonly input: StreamInput;
   ctx: SpoolContext | undefined;
   slot: (() => void) | undefined;
+  /** Asked for beside the rate check. */
+  meta: Promise<StreamMeta | null> | undefined;
   watch: Watch | undefined;
   stopped = false;
   readonly #connection: WsStreams;

@@ -7,7 +7,6 @@ import {
   listMessagesOutputSchema,
   resumeIndex,
   sendMessageInputSchema,
-  sendMessageOutputSchema,
   streamInputSchema,
 } from '@spool/shared';
 import { tracked } from '@trpc/server';
@@ -44,10 +43,10 @@ export function createSpoolRouter(deps: RouterDeps) {
   });
 
   return t.router({
-    // Counted with the rest of its start, in one store round trip.
+    // Counted with the rest of its start, in one store round trip. Its output is ids this server made
+    // (typed as `SendMessageOutput`), so it is not parsed again on the way out.
     sendMessage: procedure
       .input(sendMessageInputSchema)
-      .output(sendMessageOutputSchema)
       .mutation(({ input, ctx }) => sendMessage(deps, ctx.userId, input)),
 
     stream: limited.input(streamInputSchema).subscription(async function* ({ input, ctx, signal }) {
