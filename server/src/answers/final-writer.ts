@@ -62,7 +62,10 @@ export class FinalWriter {
     if (failures > 0) log.info({ streamId: write.streamId, failures }, 'final answer saved after retrying');
     // Recovery, having saved it first, dropped the cached history: nothing to add to.
     if (!saved) return 'saved-elsewhere';
-    await this.#addToHistory(write).catch((error: unknown) => {
+    // Not waited for: it is sent now, before the terminal event, on the same Redis connection, which
+    // runs commands in order (the in-process store applies it at once), so a follow-up sent on `done`
+    // finds it; and both go out in one write. (On Redis Cluster the two are on different nodes.)
+    this.#addToHistory(write).catch((error: unknown) => {
       // The cache entry expires; until then the model misses this exchange.
       log.warn({ err: error, conversationId: write.conversationId }, 'could not update the history cache');
     });

@@ -52,19 +52,23 @@ export class Generations {
   }
 
   async #run(job: GenerationJob, stop: AbortController): Promise<void> {
+    let released: Promise<void> | undefined;
+    const releaseLease = () =>
+      (released ??= this.#deps.userLeases.release(job.ownerId, job.streamId).catch((error: unknown) => {
+        // It lapses by itself within a lease time.
+        this.#deps.log.warn({ err: error, streamId: job.streamId }, 'could not release the user lease');
+      }));
     const watchEnded = new AbortController();
     watchCancel(this.#deps.store, job.streamId, watchEnded.signal, this.#deps.log).then((cancelled) => {
       if (cancelled) stop.abort('cancelled' satisfies StopReason);
     });
     try {
-      await runGeneration(job, this.#deps, stop.signal, this.#finalStop.signal);
+      await runGeneration(job, this.#deps, stop.signal, this.#finalStop.signal, releaseLease);
     } finally {
       watchEnded.abort('finished'); // a reason of our own: no DOMException (and its stack) per answer
       this.#running.delete(job.streamId);
-      await this.#deps.userLeases.release(job.ownerId, job.streamId).catch((error: unknown) => {
-        // It lapses by itself within a lease time.
-        this.#deps.log.warn({ err: error, streamId: job.streamId }, 'could not release the user lease');
-      });
+      // Given back with the terminal event already, unless the generation ended some other way.
+      await releaseLease();
     }
   }
 }

@@ -64,14 +64,15 @@ export type StopReason = 'cancelled' | 'shutdown' | 'rejected';
  * exactly one terminal event appended, whatever happens. `stop` aborts it: 'cancelled' ends it with
  * `done` (finishReason 'cancelled'), 'shutdown' with a retryable error, 'rejected' (its user message
  * could not be saved) with an error and nothing saved. `finalStop` gives up a final write the
- * database keeps refusing. Never throws: failures become the terminal event, or a log line when the
- * stream itself is gone.
+ * database keeps refusing; `releaseLease` gives the user's lease back, sent with the terminal event.
+ * Never throws: failures become the terminal event, or a log line when the stream itself is gone.
  */
 export async function runGeneration(
   job: GenerationJob,
   deps: GenerationDeps,
   stop: AbortSignal,
   finalStop: AbortSignal,
+  releaseLease: () => Promise<void>,
 ): Promise<void> {
   const { store, log } = deps;
   const { streamId } = job;
@@ -121,7 +122,7 @@ export async function runGeneration(
       if (terminal.type === 'error' && !stop.aborted) log.warn({ err: error, streamId }, 'generation failed');
     }
     if (terminal.type === 'done') terminal = { ...terminal, timings: timingsSince(startedAt, firstTokenAt) };
-    await finish(job, deps, { recorder, terminal, finalStop });
+    await finish(job, deps, { recorder, terminal, finalStop, releaseLease });
   } finally {
     clearInterval(renewal);
   }
@@ -172,6 +173,8 @@ interface Ending {
   recorder: AnswerRecorder;
   terminal: TerminalEventBody;
   finalStop: AbortSignal;
+  /** Gives the user's lease back (once, however often called). */
+  releaseLease: () => Promise<void>;
 }
 
 /** Saves the final message, then appends the terminal event: a client that sees the end finds the message saved. */
@@ -197,7 +200,10 @@ async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending):
     }
   }
   try {
-    await deps.store.append(streamId, ending.terminal);
+    const appended = deps.store.append(streamId, ending.terminal);
+    // In the same write as the terminal event: the user's place is free once the answer has ended.
+    void ending.releaseLease();
+    await appended;
   } catch (error) {
     if (error instanceof StreamEndedError) {
       // Recovery ended it with this same terminal event while we retried the save (or a reader did,

@@ -88,8 +88,15 @@ describe('PostgreSQL cut off mid-answer', () => {
     const rest = await watch(watcher, { streamId: sent.streamId, lastEventId: '10' });
     expect(rest).toEqual([expect.objectContaining({ type: 'done', index: 11, finishReason: 'stop' })]);
     expect(seen.map((event) => event.index)).toEqual(range(0, 10));
-    const answer = await lastSaved(watcher, sent.conversationId);
-    expect(answer).toMatchObject({ status: 'complete', finishReason: 'stop', content: streamed });
+    // Recovery appends a kept terminal event before it saves the answer (its one exception to "saved,
+    // then ended"), so the save may land just after `done`.
+    await vi.waitFor(async () =>
+      expect(await lastSaved(watcher, sent.conversationId)).toMatchObject({
+        status: 'complete',
+        finishReason: 'stop',
+        content: streamed,
+      }),
+    );
   });
 });
 
