@@ -9,7 +9,7 @@ import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import OpenAI from 'openai';
 import { ChildHandle, errorMessage } from './ipc.ts';
 import type { ServerApi, ServerHello } from './protocol.ts';
-import { serverEnv } from './server-env.ts';
+import { serverEnv, serverNodeArgs } from './server-env.ts';
 import { type Percentiles, percentiles } from './stats.ts';
 import { wallNow } from './time.ts';
 import { timeToFirstToken } from './ttft.ts';
@@ -43,6 +43,7 @@ export async function runOpenAIOverhead(settings: OverheadSettings): Promise<Ove
     new URL('./server-process.ts', import.meta.url),
     serverEnv(settings, { OPENAI_BASE_URL: baseURL, SPOOL_MODEL: model }),
     60_000,
+    serverNodeArgs,
   );
   const ws = createWSClient({ url: server.hello.url.replace(/^http/, 'ws') });
   const spool = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });

@@ -91,8 +91,8 @@ async function main(opts: Options): Promise<number> {
         sequential: 200,
         warmUp: { sequential: 200, bursts: 2, burstSize: 50 },
         bursts: [
-          { size: 50, rounds: 4, transport: 'ws' },
-          { size: 200, rounds: 2, transport: 'ws' },
+          { size: 50, rounds: 10, transport: 'ws' },
+          { size: 200, rounds: 5, transport: 'ws' },
           { size: 1000, rounds: 1, transport: 'ws' },
           { size: 1000, rounds: 1, transport: 'sse' },
         ],

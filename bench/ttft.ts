@@ -18,7 +18,7 @@ import {
 import { EventSource } from 'eventsource';
 import { ChildHandle, errorMessage } from './ipc.ts';
 import type { ServerApi, ServerHello } from './protocol.ts';
-import { serverEnv } from './server-env.ts';
+import { serverEnv, serverNodeArgs } from './server-env.ts';
 import { type Percentiles, percentiles } from './stats.ts';
 import { wallNow } from './time.ts';
 
@@ -71,6 +71,7 @@ export async function runTtft(mode: TtftMode, settings: TtftSettings): Promise<T
     new URL('./server-process.ts', import.meta.url),
     env,
     60_000,
+    serverNodeArgs,
   );
   const clients = { ws: wsClient(server.hello.url), sse: sseClient(server.hello.url) };
   const phases: PhaseResult[] = [];
