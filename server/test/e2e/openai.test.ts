@@ -171,7 +171,7 @@ describe.each<Transport>(['ws', 'sse'])('every upstream failure (%s)', (transpor
         content: partial,
       });
       await vi.waitFor(() => expect(fake.open).toBe(0));
-      expect(server.services.generations.size).toBe(0);
+      await vi.waitFor(() => expect(server.services.generations.size).toBe(0));
     },
   );
 });
