@@ -1,13 +1,11 @@
 /**
- * Small shared values beside the stream log: idempotency claims, caches, pending final writes.
+ * Small shared values beside the stream log: idempotency claims and request counters.
  * Redis when the log is in Redis (so every instance sees them), in-process in the embedded mode.
  */
 export interface KeyValueStore {
-  get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Sets `key` unless it exists, atomically. Returns the value already there, or null when this call set it. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null>;
-  delete(key: string): Promise<void>;
   /** Adds 1 to a counter, creating it with a TTL of `ttlMs` (a fixed window); returns the new count. */
   increment(key: string, ttlMs: number): Promise<number>;
   /** Deletes `key` if it still holds `value`, atomically: one holder never removes another's. */
@@ -23,10 +21,6 @@ export class MemoryKeyValueStore implements KeyValueStore {
     this.#maxEntries = maxEntries;
   }
 
-  async get(key: string): Promise<string | null> {
-    return this.#get(key);
-  }
-
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     this.#set(key, value, ttlMs);
   }
@@ -36,10 +30,6 @@ export class MemoryKeyValueStore implements KeyValueStore {
     const existing = this.#get(key);
     if (existing === null) this.#set(key, value, ttlMs);
     return existing;
-  }
-
-  async delete(key: string): Promise<void> {
-    this.#entries.delete(key);
   }
 
   async deleteIfEquals(key: string, value: string): Promise<void> {

@@ -26,10 +26,6 @@ export class RedisKeyValueStore implements KeyValueStore {
     this.#prefix = keyValueKey(prefix, '');
   }
 
-  get(key: string): Promise<string | null> {
-    return withStore(() => this.#redis.get(this.#prefix + key));
-  }
-
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     await withStore(() => this.#redis.set(this.#prefix + key, value, 'PX', ttlMs));
   }
@@ -37,10 +33,6 @@ export class RedisKeyValueStore implements KeyValueStore {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null> {
     // NX with GET (Redis >= 7.0): one round trip that both claims and reports the current holder.
     return withStore(() => this.#redis.set(this.#prefix + key, value, 'PX', ttlMs, 'NX', 'GET'));
-  }
-
-  async delete(key: string): Promise<void> {
-    await withStore(() => this.#redis.del(this.#prefix + key));
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
