@@ -51,6 +51,7 @@ export class CancelFeed {
   }
 
   close(): void {
+    // A subscription that failed was never made: there is nothing to undo (and its failure was reported).
     this.#subscription?.then((unsubscribe) => unsubscribe()).catch(() => {});
   }
 

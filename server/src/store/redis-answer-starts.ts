@@ -30,15 +30,16 @@ export class RedisAnswerStarts implements AnswerStarts {
     const { prefix, logTtlMs, userLeases } = this.#options;
     const { streamId, ownerId, rate, claim } = start;
     const stream = streamKeys(prefix, streamId);
-    // Without a count or a claim, the script leaves that key alone; a name of the user's stands in for it.
-    const rateKey = keyValueKey(prefix, rate?.key ?? `rate:${JSON.stringify(ownerId)}`);
-    const claimKey = keyValueKey(prefix, claim?.key ?? `client-message:${JSON.stringify([ownerId])}`);
+    // Without a count or a claim, the script leaves that key alone: the user's lease key stands in for it.
+    const leaseKey = userLeaseKey(prefix, ownerId);
+    const rateKey = rate ? keyValueKey(prefix, rate.key) : leaseKey;
+    const claimKey = claim ? keyValueKey(prefix, claim.key) : leaseKey;
     const [outcome, earlier] = (await withStore(() =>
       this.#redis.spoolBeginAnswer(
         stream.log,
         stream.meta,
         rateKey,
-        userLeaseKey(prefix, ownerId),
+        leaseKey,
         claimKey,
         stream.channel,
         logTtlMs,
