@@ -1,6 +1,13 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+// In the repository, `@spool/*` resolve to their TypeScript sources (the `@spool/source` export
+// condition), so tests never need a build; installed packages resolve to their built `dist/`.
+const source = '@spool/source';
+
 export default defineConfig({
+  resolve: { conditions: [source, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [source, ...defaultServerConditions] } },
   test: {
     include: ['{shared,server,client-sdk,web}/test/**/*.test.ts'],
     globalSetup: ['./server/test/helpers/global-setup.ts'],

@@ -1,7 +1,9 @@
-import type { AppRouter } from '@spool/server';
+import type { AppRouter } from '@spool/server/router';
 import type { SendMessageInput, SendMessageOutput, StreamEvent } from '@spool/shared';
-import { createTRPCClient } from '@trpc/client';
+import { createTRPCClient, type TRPCClient } from '@trpc/client';
+import type { DataTransformerOptions } from '@trpc/server/unstable-core-do-not-import';
 import { type ChatOptions, type ChatReply, startChat } from './chat.ts';
+import { checkedPath, checkedTransport, checkedUrl } from './client-options.ts';
 import { connectionLost, SpoolClientErrorCode, SpoolError, toSpoolError } from './errors.ts';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.ts';
 import { resumableStream, type StreamOptions } from './stream.ts';
@@ -15,10 +17,18 @@ import {
 import { type WatchHandlers, watchStream } from './watch.ts';
 
 export interface SpoolClientOptions {
-  /** The server's tRPC URL, e.g. `http://127.0.0.1:3000/trpc`. */
+  /** The server's tRPC URL, e.g. `http://127.0.0.1:3000/trpc` (checked at creation). */
   url: string;
-  /** Default 'auto': WebSocket, or SSE when a WebSocket cannot be opened. */
+  /** Where an app mounts Spool's router in its own, e.g. `'spool'` for `t.router({ spool: mountSpool(t, services) })`. */
+  path?: string;
+  /** Default 'auto': WebSocket, or SSE when a WebSocket cannot be opened (checked at creation). */
   transport?: Transport;
+  /** The app's tRPC transformer when it mounts Spool with one (superjson, say); Spool's own server has none. */
+  transformer?: DataTransformerOptions;
+  /** A WebSocket class where the runtime has none (Node 22 and browsers do; elsewhere the `ws` package is used). */
+  WebSocket?: typeof globalThis.WebSocket;
+  /** An EventSource class for SSE (browsers have one; in Node the `eventsource` package is used). */
+  EventSource?: typeof globalThis.EventSource;
   /** For a server with authentication: the user's JWT. */
   token?: string;
   /** Or a function that returns one, asked at every (re)connection so that a refreshed token is used. */
@@ -33,21 +43,51 @@ export interface SpoolClientOptions {
   keepAlive?: Partial<KeepAlive>;
 }
 
+/** What `createSpoolClient` returns. */
+export interface SpoolClient {
+  /** The raw tRPC client, for the procedures this one does not wrap (history, say). */
+  trpc: TRPCClient<AppRouter>;
+  /** The transport in use ('ws' or 'sse'); with 'auto', it is chosen at the first call. */
+  activeTransport(): Promise<ActiveTransport>;
+  /** Starts an answer and returns its ids at once; the answer streams through `stream()`. */
+  sendMessage(input: SendMessageInput): Promise<SendMessageOutput>;
+  /**
+   * Every event of a stream from `fromIndex`, typed and in order, each once, ending after the
+   * terminal event (`done`, or `error` when the answer failed). A dropped connection is resumed
+   * from the next index by itself; a failure it cannot mend is thrown as a `SpoolError`.
+   */
+  stream(streamId: string, options?: StreamOptions): AsyncGenerator<StreamEvent, void>;
+  /** The callbacks form of `stream()`; returns the function that stops watching. */
+  watch(streamId: string, handlers: WatchHandlers): () => void;
+  /** Sends `content` and streams its answer: iterate for text deltas, await `result` for the whole. */
+  chat(content: string, options?: ChatOptions): ChatReply;
+  /** Stops a generating answer, for every watcher; it ends with `done` (finishReason 'cancelled'). */
+  cancel(streamId: string): Promise<void>;
+  /** Closes the live connections as a network failure would; streams resume over new ones. For demos and tests. */
+  dropConnection(): void;
+  /** Closes the connections; streams still open, and calls made afterwards, fail with CLIENT_CLOSED. */
+  close(): Promise<void>;
+}
+
 /**
  * Spool's client: send a message, stream its typed events (resuming by itself after a dropped
- * connection), cancel. Works in Node (24+) and browsers.
+ * connection), cancel. Works in Node (22+) and browsers.
  *
  * @example
  * const spool = createSpoolClient({ url: 'http://127.0.0.1:3000/trpc' });
  * const reply = spool.chat('Why is the sky blue?');
  * for await (const text of reply) process.stdout.write(text);
  */
-export function createSpoolClient(options: SpoolClientOptions) {
+export function createSpoolClient(options: SpoolClientOptions): SpoolClient {
   const { token, getToken } = options;
   const retry = { ...defaultRetryPolicy, ...options.retry };
   const connection = openConnection({
-    url: options.url,
-    transport: options.transport ?? 'auto',
+    url: checkedUrl(options.url),
+    prefix: checkedPath(options.path),
+    transport: checkedTransport(options.transport),
+    transformer: options.transformer,
+    WebSocket: options.WebSocket,
+    EventSource: options.EventSource,
     token: getToken ?? (token === undefined ? undefined : () => token),
     retry,
     probeTimeoutMs: options.probeTimeoutMs ?? 3_000,
@@ -74,22 +114,14 @@ export function createSpoolClient(options: SpoolClientOptions) {
     refreshesToken: getToken !== undefined,
   };
 
-  const client = {
-    /** The raw tRPC client, for the procedures this one does not wrap (history, say). */
+  const client: SpoolClient = {
     trpc,
-    /** The transport in use ('ws' or 'sse'); with 'auto', it is chosen at the first call. */
     activeTransport(): Promise<ActiveTransport> {
       return connection.activeTransport();
     },
-    /** Starts an answer and returns its ids at once; the answer streams through `stream()`. */
     sendMessage(input: SendMessageInput): Promise<SendMessageOutput> {
       return call((signal) => trpc.sendMessage.mutate(input, { signal }));
     },
-    /**
-     * Every event of a stream from `fromIndex`, typed and in order, each once, ending after the
-     * terminal event (`done`, or `error` when the answer failed). A dropped connection is resumed
-     * from the next index by itself; a failure it cannot mend is thrown as a `SpoolError`.
-     */
     stream(streamId: string, streamOptions: StreamOptions = {}): AsyncGenerator<StreamEvent, void> {
       const { signal } = streamOptions;
       return resumableStream(streamDeps, streamId, {
@@ -97,23 +129,18 @@ export function createSpoolClient(options: SpoolClientOptions) {
         signal: signal ? AbortSignal.any([signal, closed.signal]) : closed.signal,
       });
     },
-    /** The callbacks form of `stream()`; returns the function that stops watching. */
     watch(streamId: string, handlers: WatchHandlers): () => void {
       return watchStream((streamOptions) => client.stream(streamId, streamOptions), handlers);
     },
-    /** Sends `content` and streams its answer: iterate for text deltas, await `result` for the whole. */
     chat(content: string, chatOptions: ChatOptions = {}): ChatReply {
       return startChat(client, content, chatOptions);
     },
-    /** Stops a generating answer, for every watcher; it ends with `done` (finishReason 'cancelled'). */
     async cancel(streamId: string): Promise<void> {
       await call((signal) => trpc.cancelStream.mutate({ streamId }, { signal }));
     },
-    /** Closes the live connections as a network failure would; streams resume over new ones. For demos and tests. */
     dropConnection(): void {
       connection.drop();
     },
-    /** Closes the connections; streams still open, and calls made afterwards, fail with CLIENT_CLOSED. */
     close(): Promise<void> {
       closed.abort(
         new SpoolError(SpoolClientErrorCode.clientClosed, 'the Spool client was closed', { retryable: false }),
@@ -123,5 +150,3 @@ export function createSpoolClient(options: SpoolClientOptions) {
   };
   return client;
 }
-
-export type SpoolClient = ReturnType<typeof createSpoolClient>;

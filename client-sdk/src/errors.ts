@@ -12,6 +12,10 @@ export const SpoolClientErrorCode = {
   connectionLost: 'CONNECTION_LOST',
   /** `client.close()` was called: what was still running ends with this. */
   clientClosed: 'CLIENT_CLOSED',
+  /** `createSpoolClient` was given options it cannot work with (a URL that is not HTTP(S), an unknown transport). */
+  invalidOptions: 'INVALID_OPTIONS',
+  /** The URL answers, but not as Spool: a wrong path (the tRPC endpoint is usually `.../trpc`), or a wrong `path` prefix. */
+  endpointNotFound: 'ENDPOINT_NOT_FOUND',
 } as const;
 
 export type SpoolClientErrorCode = SpoolErrorCode | (typeof SpoolClientErrorCode)[keyof typeof SpoolClientErrorCode];
@@ -55,7 +59,8 @@ export class SpoolError extends Error {
  * otherwise a network failure, which is worth retrying.
  */
 export function toSpoolError(error: unknown): SpoolError {
-  if (error instanceof SpoolError) return error;
+  // The client's own errors, as raised inside a link, reach the caller wrapped by tRPC.
+  for (const cause of causesOf(error)) if (cause instanceof SpoolError) return cause;
   const message = error instanceof Error ? error.message : String(error);
   const code = spoolCodeIn(error);
   if (code) return new SpoolError(code, message, { retryable: isRetryableErrorCode(code), cause: error });

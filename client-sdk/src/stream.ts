@@ -1,4 +1,4 @@
-import type { AppRouter } from '@spool/server';
+import type { AppRouter } from '@spool/server/router';
 import { isTerminalEvent, SpoolErrorCode, type StreamEvent } from '@spool/shared';
 import type { TRPCClient } from '@trpc/client';
 import { connectionLost, type SpoolError } from './errors.ts';

@@ -1,4 +1,4 @@
-import type { AppRouter } from '@spool/server';
+import type { AppRouter } from '@spool/server/router';
 import { SpoolErrorCode, type StreamEvent, streamEventSchema } from '@spool/shared';
 import type { TRPCClient } from '@trpc/client';
 import { AsyncQueue } from './async-queue.ts';

@@ -1,9 +1,24 @@
 /**
- * Whether a WebSocket to the server opens within `timeoutMs`; the socket is closed either way.
- * It never rejects: any failure, a malformed URL included, means "take SSE", whose own requests
- * then report what is wrong.
+ * Which transport 'auto' takes: 'ws' if a WebSocket to the server opens within `timeoutMs`, 'sse'
+ * if it does not while the server answers HTTP (a proxy that refuses the upgrade, say), and
+ * undefined if nothing answers at all: the server is down, and the choice is to be made again later.
  */
-export function probeWebSocket(url: string, timeoutMs: number): Promise<boolean> {
+export async function probeTransport(
+  WebSocket: typeof globalThis.WebSocket,
+  url: string,
+  timeoutMs: number,
+): Promise<'ws' | 'sse' | undefined> {
+  if (await webSocketOpens(WebSocket, url, timeoutMs)) return 'ws';
+  try {
+    await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) });
+    return 'sse';
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a WebSocket opens within `timeoutMs`; the socket is closed either way. Never rejects. */
+function webSocketOpens(WebSocket: typeof globalThis.WebSocket, url: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     let socket: WebSocket;
     try {

@@ -9,10 +9,14 @@ const quickstart = fileURLToPath(new URL('../examples/quickstart.ts', import.met
 
 it("the README's five lines, as an app importing @spool/client: print the whole answer as saved", async () => {
   const server = await startTestServer({ demoTokens: 40, demoTokensPerSecond: 200 });
-  const { stdout } = await promisify(execFile)(process.execPath, [quickstart, 'from an app'], {
-    env: { ...process.env, SPOOL_URL: server.url },
-    timeout: 15_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--conditions=@spool/source', quickstart, 'from an app'],
+    {
+      env: { ...process.env, SPOOL_URL: server.url },
+      timeout: 15_000,
+    },
+  );
 
   const spool = spoolClient({ url: server.url });
   const saved = await lastSavedAnswer(spool);

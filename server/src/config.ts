@@ -41,6 +41,11 @@ const envSchema = z.object({
   SPOOL_DATA_DIR: z.string().min(1).default('.spool-data'),
   SPOOL_MIGRATE: z.stringbool().default(true),
   SPOOL_DB_POOL_SIZE: int(1, 1000).default(10),
+  /** PostgreSQL schema of Spool's tables (and its migrations table); unset: the connection's default (public). */
+  SPOOL_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL name: letters, digits, _')
+    .optional(),
   SPOOL_MAX_STARTING: int(1, 100_000).default(256),
   SPOOL_START_DEADLINE_MS: int(100, 600_000).default(10_000),
   SPOOL_HISTORY_MESSAGES: int(0, 1000).default(20),
@@ -101,6 +106,8 @@ export interface SpoolConfig {
     migrate: boolean;
     /** PostgreSQL connections kept open for the answer path (saving exchanges and final answers). */
     poolSize: number;
+    /** PostgreSQL: the schema Spool's tables live in, apart from an app's own; unset: the default one. */
+    schema?: string | undefined;
   };
   /** Answers starting (between `sendMessage` and its reply) at once on one instance; the rest queue. */
   maxStarting: number;
@@ -178,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
       dataDir: e.SPOOL_DATA_DIR.startsWith('memory://') ? e.SPOOL_DATA_DIR : resolve(e.SPOOL_DATA_DIR),
       migrate: e.SPOOL_MIGRATE,
       poolSize: e.SPOOL_DB_POOL_SIZE,
+      schema: e.SPOOL_DB_SCHEMA,
     },
     historyMessages: e.SPOOL_HISTORY_MESSAGES,
     maxStarting: e.SPOOL_MAX_STARTING,

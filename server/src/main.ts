@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { startSpool } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';

@@ -1,3 +1,4 @@
+import type { WebSocket } from 'ws';
 import { ClientMessageClaims } from './answers/client-message-claims.ts';
 import { FinalWriter } from './answers/final-writer.ts';
 import { HistoryCache } from './answers/history-cache.ts';
@@ -13,8 +14,11 @@ import { FifoSemaphore } from './limits/fifo-semaphore.ts';
 import { RequestRate } from './limits/request-rate.ts';
 import type { SubscriptionLimits } from './limits/subscription-slots.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { createSpoolApi } from './spool-api.ts';
 import { openStore } from './store/open-store.ts';
 import type { StreamStore } from './store/types.ts';
+import { webSocketContext } from './trpc/context.ts';
+import type { SpoolContext } from './trpc/init.ts';
 import { type AppRouter, createSpoolRouter } from './trpc/router.ts';
 
 export interface SpoolServicesOptions {
@@ -38,6 +42,8 @@ export interface SpoolServices {
   connections: ConnectionCounts;
   /** What a subscription start is checked against (requests per minute, slots). */
   limits: SubscriptionLimits;
+  /** Spool's parts of a WebSocket's tRPC context, for an app that serves Spool over its own WebSocket server. */
+  webSocketContext(socket: WebSocket): Required<Pick<SpoolContext, 'subscriptions' | 'waitForDrain'>>;
   /** Finishes or ends the generations (waiting up to the configured grace), then closes the store and the database. */
   close(): Promise<void>;
 }
@@ -86,20 +92,22 @@ export async function openSpoolServices(
     connections,
     subscriptionsPerConnection: config.abuse.subscriptionsPerConnection,
   };
-  const router = createSpoolRouter({
-    limits,
-    store,
-    generations,
-    provider,
-    db,
-    claims,
-    starts,
-    rate,
-    leaseMs: config.leaseMs,
-    starting: new FifoSemaphore(config.maxStarting),
-    startDeadlineMs: config.startDeadlineMs,
-    log,
-  });
+  const router = createSpoolRouter(
+    createSpoolApi({
+      limits,
+      store,
+      generations,
+      provider,
+      db,
+      claims,
+      starts,
+      rate,
+      leaseMs: config.leaseMs,
+      starting: new FifoSemaphore(config.maxStarting),
+      startDeadlineMs: config.startDeadlineMs,
+      log,
+    }),
+  );
   const recovery = scheduleRecovery({ db, store, generations, history, log }, config.recoveryIntervalMs);
 
   return {
@@ -113,6 +121,7 @@ export async function openSpoolServices(
     log,
     connections,
     limits,
+    webSocketContext: (socket) => webSocketContext(socket, config.wsMaxBufferedBytes),
     async close() {
       await recovery.stop();
       await generations.shutdown(config.shutdownGraceMs);

@@ -49,7 +49,7 @@ describe('configuration', () => {
   });
 
   it('stops the process with that one line and a non-zero exit code', () => {
-    const result = spawnSync(process.execPath, ['server/src/main.ts'], {
+    const result = spawnSync(process.execPath, ['--conditions=@spool/source', 'server/src/main.ts'], {
       env: { ...process.env, PORT: 'eighty' },
       encoding: 'utf8',
       timeout: 10_000,

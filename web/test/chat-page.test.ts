@@ -7,11 +7,11 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullText, lastSavedAnswer, spoolClient } from '../../client-sdk/test/helpers/sdk.ts';
 import { startTestServer } from '../../server/test/helpers/server.ts';
+import { findChromium } from './chromium.ts';
 
 const webRoot = fileURLToPath(new URL('..', import.meta.url));
 const screenshots = fileURLToPath(new URL('../../test-results/', import.meta.url));
-/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it), with the flags this machine's closed network needs. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The flags this machine's closed network needs. */
 const chromiumArgs = [
   '--no-sandbox',
   '--disable-gpu',
@@ -31,8 +31,8 @@ let browser: Browser;
 beforeAll(async () => {
   pageDir = await mkdtemp(join(tmpdir(), 'spool-web-'));
   await build({ root: webRoot, mode: 'production', logLevel: 'warn', build: { outDir: pageDir, emptyOutDir: true } });
-  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-}, 60_000);
+  browser = await chromium.launch({ executablePath: findChromium(), args: chromiumArgs });
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
+import { migrationsList } from '../../../migrations/index.ts';
 import { AnswerWrites } from './answer-writes.ts';
 import { entities } from './entities.ts';
 import {
@@ -12,9 +12,6 @@ import {
   type PgStatementPoolOptions,
   type StatementPool,
 } from './statement-pool.ts';
-
-/** The repository's `migrations/` folder: append-only, made by `npm run migration:create`. */
-const migrationsPath = fileURLToPath(new URL('../../../migrations', import.meta.url));
 
 /** In-memory PGlite: `SPOOL_DATA_DIR=memory://`. */
 export const inMemoryDataDir = 'memory://';
@@ -28,6 +25,11 @@ export interface DatabaseOptions {
   migrate: boolean;
   /** PostgreSQL connections of the answer path (`statements`); PGlite has one. */
   poolSize: number;
+  /**
+   * PostgreSQL: the schema of Spool's tables and migrations table, created if missing, so that they
+   * stay apart from an app's own (`message`, say). Unset: the default schema. PGlite is Spool's alone.
+   */
+  schema?: string | undefined;
   log: Logger;
   /** Sees every SQL statement before it runs (tests count queries with it). */
   onQuery?: (sql: string) => void;
@@ -54,7 +56,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const common: Partial<Options> = {
     entities,
     extensions: [Migrator],
-    migrations: { path: migrationsPath, snapshot: false, silent: true },
+    // Imported, not read from a folder: the built package carries them in its JavaScript.
+    migrations: { migrationsList, snapshot: false, silent: true },
     logger: (message) => log.debug({ component: 'mikro-orm' }, message),
     onQuery: (sql) => {
       onQuery?.(sql);
@@ -63,9 +66,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // Entities come from `defineEntity`; nothing to discover from files or decorators.
     discovery: { warnWhenNoEntities: true },
   };
+  const { schema } = options;
+  // Both: `schema` qualifies the ORM's queries, `migrations.schema` runs each migration's SQL there.
+  const inSchema: Partial<Options> = schema ? { schema, migrations: { ...common.migrations, schema } } : {};
+  // And the answer path's own unqualified statements find the tables through the search path.
+  const connection = schema ? { ...poolTimeouts, options: `-c search_path=${schema}` } : poolTimeouts;
   const orm = options.url
     ? await MikroORM.init({
         ...common,
+        ...inSchema,
         driver: await postgresDriver(),
         clientUrl: options.url,
         driverOptions: poolTimeouts,
@@ -75,7 +84,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   try {
     if (options.migrate) await orm.migrator.up();
     statements = options.url
-      ? await openPgStatements({ url: options.url, size: options.poolSize, connection: poolTimeouts, log, onQuery })
+      ? await openPgStatements({ url: options.url, size: options.poolSize, connection, log, onQuery })
       : new PgliteStatementPool((await orm.em.getConnection().getNativeClient()) as PgliteQueries, onQuery);
   } catch (error) {
     await orm.close();

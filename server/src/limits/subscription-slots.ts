@@ -1,6 +1,6 @@
 import { SpoolErrorCode } from '@spool/shared';
 import { SpoolError } from '../errors.ts';
-import type { SpoolContext } from '../trpc/init.ts';
+import type { UserContext } from '../trpc/init.ts';
 import { type ConnectionCounts, tooManyConnections } from './connection-counts.ts';
 import type { RequestRate } from './request-rate.ts';
 
@@ -16,7 +16,7 @@ export interface SubscriptionLimits {
  * of its own and counts against the user's connections. Returns what gives it back; throws a Spool
  * error when there is no slot.
  */
-export function takeSubscriptionSlot(ctx: SpoolContext, limits: SubscriptionLimits): () => void {
+export function takeSubscriptionSlot(ctx: UserContext, limits: SubscriptionLimits): () => void {
   const { subscriptions } = ctx;
   if (subscriptions) {
     if (subscriptions.active >= limits.subscriptionsPerConnection) {

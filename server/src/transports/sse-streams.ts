@@ -5,7 +5,7 @@ import { QuietCheck } from '../delivery/quiet-check.ts';
 import type { Subscriber } from '../delivery/subscriber.ts';
 import { parseJson } from '../json.ts';
 import { takeSubscriptionSlot } from '../limits/subscription-slots.ts';
-import type { SpoolContext } from '../trpc/init.ts';
+import { requireUser, type SpoolContext, type UserContext } from '../trpc/init.ts';
 import { backpressure } from './backpressure.ts';
 import { type FastStreamDeps, prefetchMeta, streamFailure } from './fast-streams.ts';
 import {
@@ -82,7 +82,7 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
     open.set(res, quiet);
     if (pingMs !== undefined) pinger ??= setInterval(ping, pingMs / quietSweeps).unref();
 
-    let ctx: SpoolContext | undefined;
+    let ctx: UserContext | undefined;
     const end = (failure?: unknown) => {
       if (gone) return;
       gone = true;
@@ -91,7 +91,8 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
       res.end(failure === undefined ? sseReturn : sseError(streamFailure(options, failure, ctx, input)));
     };
     try {
-      ctx = await options.createContext({ req, info: { connectionParams } });
+      const context = await options.createContext({ req, info: { connectionParams } });
+      ctx = { ...context, userId: requireUser(context) };
       const meta = prefetchMeta(options.sources, input.streamId);
       await options.limits.rate.check(ctx.userId);
       if (gone) return;

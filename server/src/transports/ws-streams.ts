@@ -8,7 +8,7 @@ import type { Subscriber, Watch } from '../delivery/subscriber.ts';
 import { parseJson } from '../json.ts';
 import { takeSubscriptionSlot } from '../limits/subscription-slots.ts';
 import type { StreamMeta } from '../store/types.ts';
-import type { SpoolContext } from '../trpc/init.ts';
+import { requireUser, type SpoolContext, type UserContext } from '../trpc/init.ts';
 import { socketBackpressure } from './backpressure.ts';
 import { type FastStreamDeps, prefetchMeta, streamFailure } from './fast-streams.ts';
 import {
@@ -115,7 +115,8 @@ export class WsStreams {
   async #start(subscription: WsSubscription): Promise<void> {
     const { limits, sources } = this.#deps;
     try {
-      subscription.ctx = await this.#context;
+      const context = await this.#context;
+      subscription.ctx = { ...context, userId: requireUser(context) };
       // Stopped meanwhile: tRPC does not call the procedure of an aborted subscription.
       if (subscription.stopped) return;
       subscription.meta = prefetchMeta(sources, subscription.input.streamId);
@@ -170,7 +171,7 @@ class WsSubscription implements Subscriber {
   readonly id: RequestId;
   readonly head: string;
   readonly input: StreamInput;
-  ctx: SpoolContext | undefined;
+  ctx: UserContext | undefined;
   slot: (() => void) | undefined;
   /** Asked for beside the rate check. */
   meta: Promise<StreamMeta | null> | undefined;

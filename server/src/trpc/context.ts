@@ -26,8 +26,10 @@ export function createHttpContext(auth: Authenticator) {
 
 /**
  * WebSocket: the token comes in `connectionParams`, once per connection. A connection without a valid
- * one is closed with 4401; so is one whose token expires, and the client comes back with a fresh
- * token and resumes where it was.
+ * one gets its context all the same, one that refuses every request with the token's error (so any
+ * tRPC client hears UNAUTHORIZED on the requests it sent, rather than a close it would retry forever),
+ * and is closed with 4401 a moment later. So is one whose token expires: the client comes back with a
+ * fresh token and resumes where it was.
  */
 export function createWsContext(auth: Authenticator, maxBufferedBytes: number, connections: ConnectionCounts) {
   return async ({ req, res, info }: ContextInput & { res: WebSocket }): Promise<SpoolContext> => {
@@ -35,10 +37,14 @@ export function createWsContext(auth: Authenticator, maxBufferedBytes: number, c
     try {
       identity = await identify(auth, req, info);
     } catch (error) {
-      const unavailable = error instanceof TRPCError && error.code === 'SERVICE_UNAVAILABLE';
-      if (unavailable) res.close(webSocketCloseCodes.tryAgainLater, 'authentication is unavailable; try again later');
-      else res.close(webSocketCloseCodes.unauthenticated, 'unauthenticated: a valid token is required');
-      throw error;
+      if (!(error instanceof TRPCError) || error.code !== 'UNAUTHORIZED') {
+        if (error instanceof TRPCError && error.code === 'SERVICE_UNAVAILABLE') {
+          res.close(webSocketCloseCodes.tryAgainLater, 'authentication is unavailable; try again later');
+        }
+        throw error;
+      }
+      closeSoon(res, webSocketCloseCodes.unauthenticated, 'unauthenticated: a valid token is required');
+      return { userId: null, authError: error };
     }
     // Closed while the token was checked: its 'close' has fired already, so nothing would give a slot back.
     if (res.readyState !== res.OPEN) throw new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'closed' });
@@ -49,12 +55,29 @@ export function createWsContext(auth: Authenticator, maxBufferedBytes: number, c
     }
     res.once('close', () => connections.close(identity.userId));
     if (identity.expiresAt !== undefined) closeAtExpiry(res, identity.expiresAt);
-    return {
-      userId: identity.userId,
-      subscriptions: { active: 0 },
-      waitForDrain: socketBackpressure(res, maxBufferedBytes),
-    };
+    return { userId: identity.userId, ...webSocketContext(res, maxBufferedBytes) };
   };
+}
+
+/**
+ * Spool's parts of a WebSocket connection's context: its subscriptions counted against the
+ * per-connection limit, and backpressure on its events. An app serving Spool over its own
+ * WebSocket server spreads them into its context (`services.webSocketContext(socket)`).
+ */
+export function webSocketContext(
+  socket: WebSocket,
+  maxBufferedBytes: number,
+): Required<Pick<SpoolContext, 'subscriptions' | 'waitForDrain'>> {
+  return { subscriptions: { active: 0 }, waitForDrain: socketBackpressure(socket, maxBufferedBytes) };
+}
+
+/** How long a refused connection stays open for its requests to hear why. */
+const refusedGraceMs = 1_000;
+
+function closeSoon(socket: WebSocket, code: number, reason: string): void {
+  const timer = setTimeout(() => socket.close(code, reason), refusedGraceMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 async function identify(auth: Authenticator, req: IncomingMessage, info: ContextInput['info']): Promise<Identity> {

@@ -10,35 +10,29 @@ import {
   streamInputSchema,
 } from '@spool/shared';
 import { tracked } from '@trpc/server';
-import { assertCancellable, readAnswer } from '../answers/read-answer.ts';
-import { type SendMessageDeps, sendMessage } from '../answers/send-message.ts';
-import { listConversations, listMessages } from '../db/history.ts';
 import { SpoolError, toTRPCError } from '../errors.ts';
-import { type SubscriptionLimits, takeSubscriptionSlot } from '../limits/subscription-slots.ts';
-import type { StreamStore } from '../store/types.ts';
-import { t } from './init.ts';
+import { requireUser, t } from './init.ts';
+import type { SpoolApi } from './spool-api.ts';
 
-export interface RouterDeps extends SendMessageDeps {
-  store: StreamStore;
-  limits: SubscriptionLimits;
-}
-
-/** Gives a Spool error thrown by a resolver its typed tRPC code (tRPC alone would say INTERNAL_SERVER_ERROR). */
-const procedure = t.procedure.use(async ({ next }) => {
-  const result = await next();
+/**
+ * Every procedure needs a user (UNAUTHORIZED without one, before anything is read) and gives a Spool
+ * error thrown by a resolver its typed tRPC code (tRPC alone would say INTERNAL_SERVER_ERROR).
+ */
+const procedure = t.procedure.use(async ({ ctx, next }) => {
+  const userId = requireUser(ctx);
+  const result = await next({ ctx: { userId } });
   if (!result.ok && result.error.cause instanceof SpoolError) throw toTRPCError(result.error.cause);
   return result;
 });
 
 /**
- * Spool's procedures, as a factory so an app can mount them inside its own router
- * (`t.mergeRouters` or as a sub-router) with its own store, database and generations.
+ * Spool's procedures over `api`. Mount the router in an app's own tRPC router as a sub-router
+ * (`mountSpool`), or serve it alone (`startSpool`).
  */
-export function createSpoolRouter(deps: RouterDeps) {
-  const { store, db, limits } = deps;
+export function createSpoolRouter(api: SpoolApi) {
   // Every call counts against the caller's requests per minute, subscription starts included.
   const limited = procedure.use(async ({ ctx, next }) => {
-    await limits.rate.check(ctx.userId);
+    await api.countRequest(ctx.userId);
     return next();
   });
 
@@ -47,16 +41,11 @@ export function createSpoolRouter(deps: RouterDeps) {
     // (typed as `SendMessageOutput`), so it is not parsed again on the way out.
     sendMessage: procedure
       .input(sendMessageInputSchema)
-      .mutation(({ input, ctx }) => sendMessage(deps, ctx.userId, input)),
+      .mutation(({ input, ctx }) => api.sendMessage(ctx.userId, input)),
 
     stream: limited.input(streamInputSchema).subscription(async function* ({ input, ctx, signal }) {
-      let release: (() => void) | undefined;
       try {
-        release = takeSubscriptionSlot(ctx, limits);
-        const events = readAnswer(
-          { store, db },
-          { streamId: input.streamId, ownerId: ctx.userId, fromIndex: resumeIndex(input), signal },
-        );
+        const events = api.watch(ctx, { streamId: input.streamId, fromIndex: resumeIndex(input), signal });
         for await (const event of events) {
           const draining = ctx.waitForDrain?.();
           if (draining) await draining;
@@ -64,8 +53,6 @@ export function createSpoolRouter(deps: RouterDeps) {
         }
       } catch (error) {
         throw toTRPCError(error);
-      } finally {
-        release?.();
       }
     }),
 
@@ -73,20 +60,19 @@ export function createSpoolRouter(deps: RouterDeps) {
       .input(cancelStreamInputSchema)
       .output(cancelStreamOutputSchema)
       .mutation(async ({ input, ctx }) => {
-        await assertCancellable({ store, db }, input.streamId, ctx.userId);
-        await store.requestCancel(input.streamId);
+        await api.cancel(ctx.userId, input.streamId);
         return { streamId: input.streamId, cancelled: true as const };
       }),
 
     listConversations: limited
       .input(listConversationsInputSchema)
       .output(listConversationsOutputSchema)
-      .query(({ input, ctx }) => listConversations(db.em(), ctx.userId, input)),
+      .query(({ input, ctx }) => api.listConversations(ctx.userId, input)),
 
     listMessages: limited
       .input(listMessagesInputSchema)
       .output(listMessagesOutputSchema)
-      .query(({ input, ctx }) => listMessages(db.em(), ctx.userId, input.conversationId, input)),
+      .query(({ input, ctx }) => api.listMessages(ctx.userId, input)),
   });
 }
 

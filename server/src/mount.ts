@@ -1,0 +1,24 @@
+import type { SpoolServices } from './services.ts';
+import type { SpoolContext } from './trpc/init.ts';
+import type { AppRouter } from './trpc/router.ts';
+
+/** The part of an app's `initTRPC...create()` result that `mountSpool` reads. */
+export interface HostTRPC<TContext> {
+  _config: { $types: { ctx: TContext }; sse?: { ping?: { enabled?: boolean } } | undefined };
+}
+
+/**
+ * Spool's router, to nest in an app's own: `t.router({ spool: mountSpool(t, services) })`. The app's
+ * error formatter and transformer apply to Spool's procedures as to its own. Its context must say who
+ * is calling (`userId`: a type error otherwise; null or undefined at run time: UNAUTHORIZED), and, on
+ * its WebSocket server, may add `services.webSocketContext(socket)` for Spool's per-connection limits
+ * and backpressure. Clients reach it with `createSpoolClient({ url, path: 'spool' })`.
+ */
+export function mountSpool<TContext extends SpoolContext>(t: HostTRPC<TContext>, services: SpoolServices): AppRouter {
+  if (!t._config.sse?.ping?.enabled) {
+    services.log.warn(
+      'the app mounting Spool does not ping SSE subscriptions: a quiet answer may be cut by a proxy; pass `sse: spoolSseOptions` to initTRPC.create()',
+    );
+  }
+  return services.router;
+}
