@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     react: 'src/react/index.ts',
+    'ai-sdk': 'src/ai-sdk/index.ts',
     'event-source.node': 'src/event-source.node.ts',
     'event-source.browser': 'src/event-source.browser.ts',
     'websocket.node': 'src/websocket.node.ts',
