@@ -9,7 +9,7 @@ export default defineConfig({
   resolve: { conditions: [source, ...defaultClientConditions] },
   ssr: { resolve: { conditions: [source, ...defaultServerConditions] } },
   test: {
-    include: ['{shared,server,client-sdk,web}/test/**/*.test.ts'],
+    include: ['{shared,server,client-sdk,web}/test/**/*.test.ts', 'test/*.test.ts'],
     globalSetup: ['./server/test/helpers/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
