@@ -1,4 +1,4 @@
-import { describe, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type ChatReply,
   type ChatResult,
@@ -36,8 +36,8 @@ describe('the public API, as a TypeScript app sees it', () => {
     // @ts-expect-error: content is required
     expectTypeOf(spool.sendMessage).toBeCallableWith({});
     expectTypeOf<Transport>().toEqualTypeOf<'ws' | 'sse' | 'auto'>();
-    // @ts-expect-error: no such transport
-    createSpoolClient({ url: 'http://127.0.0.1:1/trpc', transport: 'grpc' });
+    // @ts-expect-error: no such transport (and at run time, refused at creation)
+    expect(() => createSpoolClient({ url: 'http://127.0.0.1:1/trpc', transport: 'grpc' })).toThrow(/grpc/);
   });
 
   it('errors carry a code to branch on', () => {
