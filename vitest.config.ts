@@ -8,6 +8,8 @@ const source = '@spool/source';
 export default defineConfig({
   resolve: { conditions: [source, ...defaultClientConditions] },
   ssr: { resolve: { conditions: [source, ...defaultServerConditions] } },
+  // Where Vitest runs the global setup.
+  environments: { __vitest__: { resolve: { conditions: [source, ...defaultServerConditions] } } },
   test: {
     include: ['{shared,server,client-sdk,web}/test/**/*.test.ts', 'test/*.test.ts'],
     globalSetup: ['./server/test/helpers/global-setup.ts'],

@@ -17,6 +17,7 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 const packages = ['@spool/shared', '@spool/client', '@spool/server'];
 /** Node 22 from the npm `node` package, kept between runs. */
 const node22Dir = join(repo, 'node_modules/.cache/spool-node22');
+/** The Node the tests run on: the repository's (24). */
 const node24 = process.execPath;
 /** The children get a clean environment: no npm settings of the repository's run, no `@spool/source` condition. */
 const cleanEnv = Object.fromEntries(
@@ -72,7 +73,7 @@ describe('the packages, installed from their tarballs into a new app', () => {
     });
     for (const [node, transport, version] of [
       [node22, 'auto', /^v22\./],
-      [node24, 'sse', /^v24\./],
+      [node24, 'sse', process.version],
     ] as const) {
       const { stdout } = await run(node, ['src/stream.mjs', url, transport], app);
       const printed = JSON.parse(stdout);
@@ -145,9 +146,12 @@ async function startServer(node: string, args: string[], urlLine: RegExp, env: R
   return Promise.race([listening, exited]);
 }
 
+/** SIGTERM, then SIGKILL for a server that does not stop within 10 s. */
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
+  clearTimeout(timer);
 }

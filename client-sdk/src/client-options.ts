@@ -4,20 +4,21 @@ import type { Transport } from './transports.ts';
 const transports: readonly Transport[] = ['ws', 'sse', 'auto'];
 
 /**
- * The server's tRPC URL without a trailing slash, or INVALID_OPTIONS at creation (not at the first
- * call) for what cannot be one: no scheme, a scheme other than http(s) or ws(s), no host.
+ * The server's tRPC URL, absolute (a page's relative `/trpc` against its own address) and without a
+ * trailing slash, or INVALID_OPTIONS at creation (not at the first call) for what cannot be one: no
+ * scheme outside a page, a scheme other than http(s) or ws(s).
  */
 export function checkedUrl(url: string): string {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
   } catch {
     throw invalidOptions(`url "${url}" is not a URL; give the server's tRPC endpoint, e.g. http://127.0.0.1:3000/trpc`);
   }
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(parsed.protocol)) {
     throw invalidOptions(`url "${url}" must start with http://, https://, ws:// or wss://`);
   }
-  return url.replace(/^ws/, 'http').replace(/\/+$/, '');
+  return parsed.href.replace(/^ws/, 'http').replace(/\/+$/, '');
 }
 
 /** The transport asked for, or INVALID_OPTIONS naming the ones there are. */
@@ -36,6 +37,6 @@ export function checkedPath(path: string | undefined): string {
   return `${path}.`;
 }
 
-function invalidOptions(message: string): SpoolError {
+export function invalidOptions(message: string): SpoolError {
   return new SpoolError(SpoolClientErrorCode.invalidOptions, message, { retryable: false });
 }

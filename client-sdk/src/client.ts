@@ -25,7 +25,7 @@ export interface SpoolClientOptions {
   transport?: Transport;
   /** The app's tRPC transformer when it mounts Spool with one (superjson, say); Spool's own server has none. */
   transformer?: DataTransformerOptions;
-  /** A WebSocket class where the runtime has none (Node 22 and browsers do; elsewhere the `ws` package is used). */
+  /** A WebSocket class to use instead of the runtime's (Node 22.4+ and browsers have one; in older Node, the `ws` package). */
   WebSocket?: typeof globalThis.WebSocket;
   /** An EventSource class for SSE (browsers have one; in Node the `eventsource` package is used). */
   EventSource?: typeof globalThis.EventSource;
@@ -112,6 +112,7 @@ export function createSpoolClient(options: SpoolClientOptions): SpoolClient {
     activeTransport: connection.activeTransport,
     retry,
     refreshesToken: getToken !== undefined,
+    renewConnection: connection.renew,
   };
 
   const client: SpoolClient = {

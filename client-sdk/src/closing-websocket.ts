@@ -10,7 +10,15 @@ export function withClosingTimeout(Base: typeof WebSocket, timeoutMs: number): t
       super.close(code, reason);
       const timer = setTimeout(() => {
         if (this.readyState === this.CLOSED) return;
-        this.dispatchEvent(closeEvent(1006, 'the closing handshake timed out'));
+        const reason = 'the closing handshake timed out';
+        // The `ws` package's class (Node before 22.4) is an EventEmitter with no dispatchEvent.
+        if (typeof this.dispatchEvent === 'function') this.dispatchEvent(closeEvent(1006, reason));
+        else
+          (this as unknown as { emit(event: string, code: number, reason: Buffer): void }).emit(
+            'close',
+            1006,
+            Buffer.from(reason),
+          );
       }, timeoutMs);
       // In Node, a closed client must not keep the process alive for this.
       (timer as { unref?: () => void }).unref?.();

@@ -1,6 +1,6 @@
 import {
   isRetryableErrorCode,
-  type SpoolErrorCode,
+  SpoolErrorCode,
   type StreamEvent,
   spoolCodeOfCloseCode,
   spoolErrorCodeSchema,
@@ -77,13 +77,17 @@ export function* causesOf(error: unknown): Generator<Record<string, unknown>> {
   for (let cause = error, depth = 0; isObject(cause) && depth < 5; cause = cause.cause, depth++) yield cause;
 }
 
-/** Looks through an error and its causes for a Spool code or a WebSocket close code that stands for one. */
+/**
+ * Looks through an error and its causes for a Spool code, a WebSocket close code that stands for one,
+ * or, from an app whose error formatter leaves Spool's code out, the tRPC code's nearest meaning.
+ */
 function spoolCodeIn(error: unknown): SpoolErrorCode | undefined {
   for (const cause of causesOf(error)) {
     const data = cause.data;
     if (isObject(data)) {
       const parsed = spoolErrorCodeSchema.safeParse(data.spoolCode);
       if (parsed.success) return parsed.data;
+      if (typeof data.code === 'string') return spoolCodeOfTrpcCode[data.code] ?? SpoolErrorCode.internal;
     }
     if (typeof cause.code === 'number') {
       const code = spoolCodeOfCloseCode(cause.code);
@@ -92,6 +96,15 @@ function spoolCodeIn(error: unknown): SpoolErrorCode | undefined {
   }
   return undefined;
 }
+
+/** What a tRPC code says when a mounting app's formatter gave no Spool code; the rest is INTERNAL (not retried). */
+const spoolCodeOfTrpcCode: Partial<Record<string, SpoolErrorCode>> = {
+  UNAUTHORIZED: SpoolErrorCode.unauthenticated,
+  BAD_REQUEST: SpoolErrorCode.invalidInput,
+  PARSE_ERROR: SpoolErrorCode.invalidInput,
+  TOO_MANY_REQUESTS: SpoolErrorCode.rateLimited,
+  SERVICE_UNAVAILABLE: SpoolErrorCode.storeUnavailable,
+};
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;

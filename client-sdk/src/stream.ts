@@ -23,6 +23,8 @@ export interface StreamDeps {
   retry: RetryPolicy;
   /** Whether each connection asks for a token afresh (`getToken`), which can mend an expired one. */
   refreshesToken: boolean;
+  /** Makes the next connection ask for a token afresh (a refused WebSocket may linger a moment). */
+  renewConnection(): void;
 }
 
 /**
@@ -54,6 +56,7 @@ export async function* resumableStream(
     if (error.code === SpoolErrorCode.unauthenticated) tokenRefused = true;
     failures += 1;
     if (!(error.retryable || freshToken) || failures > deps.retry.maxRetries) throw error;
+    if (freshToken) deps.renewConnection();
     setStatus('reconnecting');
   };
 

@@ -1,18 +1,19 @@
 import type { AppRouter } from '@spool/server/router';
 import { SpoolErrorCode } from '@spool/shared';
-import { createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCLink } from '@trpc/client';
+import { createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCLink, wsLink } from '@trpc/client';
 import { observable, type Unsubscribable } from '@trpc/server/observable';
 import type { DataTransformerOptions } from '@trpc/server/unstable-core-do-not-import';
 import { EventSource as platformEventSource } from '#event-source';
 import { WebSocket as platformWebSocket } from '#websocket';
+import { invalidOptions } from './client-options.ts';
 import { withClosingTimeout } from './closing-websocket.ts';
 import { endpointChecker } from './endpoint-check.ts';
-import { causesOf, SpoolError } from './errors.ts';
+import { causesOf, type SpoolError } from './errors.ts';
 import { prefixedLink } from './prefixed-link.ts';
 import { type RetryPolicy, retryDelayMs } from './retry.ts';
 import { trackEventSources } from './tracked-event-source.ts';
+import { transformerOption } from './transformer-option.ts';
 import { probeTransport } from './websocket-probe.ts';
-import { wsLinkOf } from './ws-link.ts';
 
 /** 'auto': WebSocket, or SSE when a WebSocket cannot be opened (a proxy that refuses the upgrade, say). */
 export type Transport = 'ws' | 'sse' | 'auto';
@@ -50,6 +51,8 @@ export interface Connection {
   activeTransport(signal?: AbortSignal): Promise<ActiveTransport>;
   /** Closes the live connections as a network failure would: streams resume over new ones. */
   drop(): void;
+  /** Closes the WebSocket, whose token the server refused, so that the next one asks `getToken` again. */
+  renew(): void;
   close(): Promise<void>;
 }
 
@@ -59,14 +62,15 @@ export interface Connection {
  * EventSource in browsers, the `eventsource` package in Node), the rest over batched HTTP. A token
  * travels in `connectionParams` on WS and SSE (SSE puts it in the URL: keep those tokens
  * short-lived) and as `Authorization: Bearer` on HTTP. A failure that does not come from Spool is
- * checked against the URL once: a wrong one fails every call at once, rather than being retried.
+ * checked against the URL (`endpoint-check.ts`): a wrong one fails the calls waiting on it at once,
+ * rather than having them retried until they time out.
  */
 export function openConnection(options: ConnectionOptions): Connection {
   const { transformer } = options;
   const WebSocket = options.WebSocket ?? platformWebSocket;
   const EventSource = options.EventSource ?? platformEventSource;
-  if (!WebSocket && options.transport === 'ws') throw missing("transport 'ws' needs a WebSocket", 'WebSocket');
-  if (!EventSource && options.transport === 'sse') throw missing("transport 'sse' needs an EventSource", 'EventSource');
+  if (!WebSocket && options.transport !== 'sse') throw missing('a WebSocket', 'WebSocket');
+  if (!EventSource && options.transport === 'sse') throw missing('an EventSource', 'EventSource');
   const endpoint = endpointChecker(options.url, options.prefix, Math.max(options.probeTimeoutMs, 1_000));
   const failures = failureReports();
   const connectionParams = options.token ? async () => ({ token: await (options.token as TokenSource)() }) : undefined;
@@ -84,9 +88,9 @@ export function openConnection(options: ConnectionOptions): Connection {
         onOpen: () => {
           opened = true;
         },
-        // Refused before it opened (a 404 at the upgrade, say): tRPC would retry it forever.
+        // Refused before it opened (a 404 at the upgrade, say): tRPC would retry it until the calls time out.
         onClose: () => {
-          if (!opened) void endpoint.check().then((error) => error && fail(error));
+          if (!opened) void endpoint.check().then((error) => error && failures.failAll(error));
           opened = false;
         },
       })
@@ -98,36 +102,33 @@ export function openConnection(options: ConnectionOptions): Connection {
       url: options.url,
       EventSource: eventSources?.EventSource,
       connectionParams,
-      ...({ transformer } as object),
+      ...transformerOption(transformer),
     }),
     false: httpBatchLink<AppRouter>({
       url: options.url,
       headers: async () => (options.token ? { authorization: `Bearer ${await options.token()}` } : {}),
-      ...({ transformer } as object),
+      ...transformerOption(transformer),
     }),
   });
 
   let choice: Promise<ActiveTransport> | undefined;
+  let probedAt = 0;
   const choose = () => {
     if (options.transport !== 'auto') return Promise.resolve(options.transport);
-    if (!eventSources) return Promise.resolve<ActiveTransport>('ws');
-    if (!WebSocket) return Promise.resolve<ActiveTransport>('sse');
+    if (!eventSources || !WebSocket) return Promise.resolve<ActiveTransport>(WebSocket ? 'ws' : 'sse');
     choice ??= probeTransport(WebSocket, options.url, options.probeTimeoutMs).then((found) => {
+      probedAt = Date.now();
       if (!found) choice = undefined; // nothing answered: SSE's calls fail now, and the next one probes again
       return found ?? 'sse';
     });
     return choice;
   };
-  /** 'auto' settled on SSE, and SSE just failed to connect: the WebSocket may be back; probe again next time. */
+  /** 'auto' took SSE and SSE just failed to connect: the WebSocket may be back; probe again, at most once a while. */
   const reprobe = () => {
-    if (options.transport === 'auto') choice = undefined;
-  };
-  const fail = (error: SpoolError) => {
-    failures.failAll(error);
-    void ws?.close();
+    if (options.transport === 'auto' && Date.now() - probedAt > reprobeAfterMs) choice = undefined;
   };
   const activeTransport = (signal?: AbortSignal) => (signal ? untilAborted(choose(), signal) : choose());
-  const chains = { ws: ws ? wsLinkOf(ws, transformer) : sse, sse };
+  const chains = { ws: ws ? wsLink<AppRouter>({ client: ws, ...transformerOption(transformer) }) : sse, sse };
 
   return {
     links: [
@@ -138,6 +139,9 @@ export function openConnection(options: ConnectionOptions): Connection {
     drop() {
       ws?.connection?.ws.close();
       eventSources?.failAll();
+    },
+    renew() {
+      ws?.connection?.ws.close();
     },
     close: async () => {
       await ws?.close();
@@ -165,7 +169,10 @@ function checkedLink({ choose, chains, endpoint, failures, reprobe }: CheckedLin
       observable((observer) => {
         let inner: Unsubscribable | undefined;
         let stopped = false;
-        const stopFailing = failures.add((error) => observer.error(error as never));
+        const report = (error: unknown) => {
+          if (!stopped) observer.error(error as never);
+        };
+        const stopFailing = failures.add(report);
         void choose().then((transport) => {
           if (stopped) return;
           inner = links[transport]({ op, next }).subscribe({
@@ -175,7 +182,7 @@ function checkedLink({ choose, chains, endpoint, failures, reprobe }: CheckedLin
               if (state.type !== 'state') endpoint.confirm();
               else if (state.error && !fromSpool(state.error)) {
                 if (transport === 'sse') reprobe();
-                void endpoint.check().then((wrong) => wrong && observer.error(wrong as never));
+                void endpoint.check().then((wrong) => wrong && report(wrong));
               }
               observer.next(result);
             },
@@ -186,7 +193,7 @@ function checkedLink({ choose, chains, endpoint, failures, reprobe }: CheckedLin
                 return;
               }
               if (transport === 'sse') reprobe();
-              void endpoint.check().then((wrong) => observer.error((wrong ?? error) as never));
+              void endpoint.check().then((wrong) => report(wrong ?? error));
             },
             complete: () => observer.complete(),
           });
@@ -203,34 +210,42 @@ function checkedLink({ choose, chains, endpoint, failures, reprobe }: CheckedLin
 /** The operations in flight, to fail together when the endpoint turns out to be wrong. */
 function failureReports() {
   const waiting = new Set<(error: SpoolError) => void>();
-  let failed: SpoolError | undefined;
   return {
     add(report: (error: SpoolError) => void): () => void {
-      if (failed) {
-        report(failed);
-        return () => {};
-      }
       waiting.add(report);
       return () => waiting.delete(report);
     },
     failAll(error: SpoolError): void {
-      failed = error;
       for (const report of [...waiting]) report(error);
       waiting.clear();
     },
   };
 }
 
-/** Whether an error came from a Spool server (or any tRPC server): it carries tRPC's error data. */
+/**
+ * Whether an error came from Spool: it carries tRPC's error data, and a NOT_FOUND is one of Spool's
+ * own (no such stream...), not tRPC's "no procedure at this path" (where the URL or `path` is wrong).
+ */
 function fromSpool(error: unknown): boolean {
-  for (const cause of causesOf(error)) if (typeof cause.data === 'object' && cause.data !== null) return true;
+  for (const cause of causesOf(error)) {
+    const data = cause.data as { code?: unknown; spoolCode?: unknown } | null | undefined;
+    if (typeof data !== 'object' || data === null) continue;
+    return data.code !== 'NOT_FOUND' || spoolNotFound.has(data.spoolCode as SpoolErrorCode);
+  }
   return false;
 }
 
+const spoolNotFound = new Set<SpoolErrorCode>([
+  SpoolErrorCode.streamNotFound,
+  SpoolErrorCode.conversationNotFound,
+  SpoolErrorCode.streamLost,
+]);
+
+/** How long 'auto' keeps a choice of SSE before an SSE failure may make it probe the WebSocket again. */
+const reprobeAfterMs = 30_000;
+
 function missing(what: string, option: string): SpoolError {
-  return new SpoolError(SpoolErrorCode.invalidInput, `${what}, and this runtime has none: pass one as \`${option}\``, {
-    retryable: false,
-  });
+  return invalidOptions(`this transport needs ${what}, and this runtime has none: pass one as \`${option}\``);
 }
 
 /** `promise`, or the signal's reason once it aborts first. */

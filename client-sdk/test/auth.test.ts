@@ -28,3 +28,21 @@ describe('a token that expires mid-answer (WebSocket closed with 4401)', () => {
     expect(seen.length).toBeGreaterThan(10);
   });
 });
+
+describe.each(['ws', 'sse'] as const)('a token refused when a stream connects (%s)', (transport) => {
+  it('with getToken: the stream asks for a fresh token once, on a new connection, and reads the answer', async () => {
+    const server = await startTestServer({ auth: strictAuth, demoTokens: 5 });
+    const writer = spoolClient({ url: server.url, transport, token: await tokenFor('ada') });
+    const { streamId } = await writer.sendMessage({ content: 'an answer' });
+    const fresh = await tokenFor('ada');
+    let asked = 0;
+    const reader = spoolClient({
+      url: server.url,
+      transport,
+      getToken: () => (++asked === 1 ? 'an-expired-token' : fresh),
+    });
+    const events = await collect(reader.stream(streamId));
+    expect(events.at(-1)?.type).toBe('done');
+    expect(asked).toBe(2);
+  });
+});

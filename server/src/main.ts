@@ -15,16 +15,15 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Spool is listening on ${spool.url} (HTTP, SSE and WebSocket) with ${streamLog} and ${database}.\n`,
   );
-  const urlFlag = spool.url === 'http://127.0.0.1:3000/trpc' ? '' : ` --url ${spool.url}`;
   process.stdout.write(
     `Answers come from ${provider.defaultModel} (callers may pick: ${provider.models.join(', ')}).\n`,
   );
+  // The chat page and the chat command live in Spool's repository; an installed server has neither.
   if (config.webDir && chatPageBuilt(config.webDir)) {
+    const urlFlag = spool.url === 'http://127.0.0.1:3000/trpc' ? '' : ` --url ${spool.url}`;
     process.stdout.write(`Chat in a browser: ${new URL('/', spool.url).href}\n`);
-  } else if (config.webDir) {
-    process.stdout.write(`The chat page is not built (npm run build -w @spool/web; npm start does it).\n`);
+    process.stdout.write(`Or in a terminal: npm run chat --${urlFlag} "hello"\n`);
   }
-  process.stdout.write(`Or in a terminal: npm run chat --${urlFlag} "hello"\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -14,7 +14,7 @@ import { FifoSemaphore } from './limits/fifo-semaphore.ts';
 import { RequestRate } from './limits/request-rate.ts';
 import type { SubscriptionLimits } from './limits/subscription-slots.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createSpoolApi } from './spool-api.ts';
+import { createSpoolApi } from './procedures.ts';
 import { openStore } from './store/open-store.ts';
 import type { StreamStore } from './store/types.ts';
 import { webSocketContext } from './trpc/context.ts';

@@ -31,7 +31,7 @@ let browser: Browser;
 beforeAll(async () => {
   pageDir = await mkdtemp(join(tmpdir(), 'spool-web-'));
   await build({ root: webRoot, mode: 'production', logLevel: 'warn', build: { outDir: pageDir, emptyOutDir: true } });
-  browser = await chromium.launch({ executablePath: findChromium(), args: chromiumArgs });
+  browser = await chromium.launch({ executablePath: await findChromium(), args: chromiumArgs });
 }, 300_000);
 
 afterAll(async () => {

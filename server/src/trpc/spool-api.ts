@@ -8,8 +8,9 @@ import type {
 import type { UserContext } from './init.ts';
 
 /**
- * What Spool's procedures do, for a known user, in the shared package's types only: the router is a
- * thin tRPC layer over it, and its type (what the client SDK is typed with) depends on nothing else.
+ * What Spool's procedures do, for a known user, in the shared package's types (and tRPC's, for the
+ * context): the router is a thin tRPC layer over it, so its type, which the client SDK carries in its
+ * declarations, depends on nothing of the server's (no database, store or logger types).
  */
 export interface SpoolApi {
   /** Counts a request against the user's requests per minute (`sendMessage` counts in its own start). */

@@ -110,7 +110,7 @@ describe('an app that mounts Spool in its own tRPC router', () => {
   it('needs a context that says who is calling: a type error without `userId`', () => {
     const withoutUser = initTRPC.context<{ tenant: string }>().create();
     const withUser = initTRPC.context<HostContext>().create();
-    expectTypeOf(mountSpool<HostContext>).toBeCallableWith(withUser, {} as SpoolServices);
+    expectTypeOf(mountSpool).toBeCallableWith(withUser, {} as SpoolServices);
     // @ts-expect-error the app's context has no `userId`
     expectTypeOf(mountSpool).toBeCallableWith(withoutUser, {} as SpoolServices);
   });
