@@ -101,8 +101,9 @@ describe('the packages, installed from their tarballs into a new app', () => {
 
   it('mount in an app with superjson, its own error formatter and a `spool.` prefix, migrated from the package', async () => {
     const database = await newEmptyDatabase();
-    const { url } = await startServer(node22, ['src/host.mjs'], /"url":"([^"]+)"/, { DATABASE_URL: database });
-    const { stdout } = await run(node24, ['src/mounted.mjs', url], app);
+    // The server's package on Node 24 here (Node 22 above), its client on Node 22.
+    const { url } = await startServer(node24, ['src/host.mjs'], /"url":"([^"]+)"/, { DATABASE_URL: database });
+    const { stdout } = await run(node22, ['src/mounted.mjs', url], app);
     const printed = JSON.parse(stdout);
     expect(printed.content).toBeTypeOf('string');
     expect(printed.saved).toBe(printed.content);
