@@ -5,7 +5,8 @@ import { testAuth } from '../../server/test/helpers/tokens.ts';
 import { createSpoolClient } from '../src/client.ts';
 import { SpoolError } from '../src/errors.ts';
 import type { Transport } from '../src/transports.ts';
-import { spoolClient } from './helpers/sdk.ts';
+import { startHttpOnlyProxy } from './helpers/http-only-proxy.ts';
+import { fullText, spoolClient } from './helpers/sdk.ts';
 
 /** How long a mistake may take to be reported: well under the 15 s a call may wait for a slow server. */
 const promptlyMs = 1_000;
@@ -54,6 +55,20 @@ describe.each<Transport>(['ws', 'sse', 'auto'])('a URL that is not the tRPC endp
     });
     expect(streamed.error.code).toBe('ENDPOINT_NOT_FOUND');
     expect(streamed.ms).toBeLessThan(promptlyMs);
+  });
+});
+
+describe('a gateway that answers 502 for a moment', () => {
+  it('is a lost connection, retried, not a wrong endpoint: the client works once it is back', async () => {
+    const server = await startTestServer();
+    let down = true;
+    const url = await startHttpOnlyProxy(new URL(server.url), { badGateway: () => down });
+    const spool = spoolClient({ url, transport: 'sse' });
+    const failed = await failure(() => spool.sendMessage({ content: 'now?' }));
+    expect(failed.error).toMatchObject({ code: 'CONNECTION_LOST', retryable: true });
+    down = false;
+    const sent = await spool.sendMessage({ content: 'and now?' });
+    expect(await fullText(spool, sent.streamId)).not.toBe('');
   });
 });
 

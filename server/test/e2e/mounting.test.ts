@@ -107,6 +107,26 @@ describe('an app that mounts Spool in its own tRPC router', () => {
     });
   });
 
+  it("works with a formatter that leaves Spool's codes out: tRPC's codes stand in, and mounting warns", async () => {
+    const opened = await services();
+    const warnings: string[] = [];
+    const log = { ...testLog, warn: (message: string) => warnings.push(message) } as unknown as typeof opened.log;
+    const t = initTRPC.context<HostContext>().create({ sse: spoolSseOptions });
+    const router = t.router({ spool: mountSpool(t, { ...opened, log }) });
+    expect(warnings).toEqual([expect.stringContaining('spoolErrorData')]);
+    const server = createHTTPServer({ router, createContext: () => ({ userId: null, tenant: 'acme' }) });
+    server.listen(0, '127.0.0.1');
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    await new Promise((resolve) => server.once('listening', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const spool = createSpoolClient({ url, path: 'spool', transport: 'sse' });
+    onTestFinished(() => spool.close());
+    await expect(spool.sendMessage({ content: 'who am I' })).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      retryable: false,
+    });
+  });
+
   it('needs a context that says who is calling: a type error without `userId`', () => {
     const withoutUser = initTRPC.context<{ tenant: string }>().create();
     const withUser = initTRPC.context<HostContext>().create();
