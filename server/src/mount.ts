@@ -1,5 +1,6 @@
 import { SpoolErrorCode } from '@spool/shared';
 import { SpoolError, toTRPCError } from './errors.ts';
+import type { Logger } from './logger.ts';
 import type { SpoolServices } from './services.ts';
 import type { SpoolContext } from './trpc/init.ts';
 import type { AppRouter } from './trpc/router.ts';
@@ -27,7 +28,7 @@ export function mountSpool<TContext extends SpoolContext>(t: HostTRPC<TContext>,
       'the app mounting Spool does not ping SSE subscriptions: a quiet answer may be cut by a proxy; pass `sse: spoolSseOptions` to initTRPC.create()',
     );
   }
-  if (!formatsSpoolCodes(t._config.errorFormatter)) {
+  if (!formatsSpoolCodes(t._config.errorFormatter, services.log)) {
     services.log.warn(
       "the app's error formatter leaves out Spool's error codes: clients see tRPC's codes only; add `...spoolErrorData(error)` to its `data`",
     );
@@ -36,7 +37,7 @@ export function mountSpool<TContext extends SpoolContext>(t: HostTRPC<TContext>,
 }
 
 /** Whether the app's formatter keeps `data.spoolCode`, tried on a Spool error. */
-function formatsSpoolCodes(formatter: HostTRPC<unknown>['_config']['errorFormatter']): boolean {
+function formatsSpoolCodes(formatter: HostTRPC<unknown>['_config']['errorFormatter'], log: Logger): boolean {
   const error = toTRPCError(new SpoolError(SpoolErrorCode.streamNotFound, 'a sample'));
   const shape = { message: error.message, code: -32004, data: { code: error.code, httpStatus: 404 } };
   try {
@@ -51,7 +52,8 @@ function formatsSpoolCodes(formatter: HostTRPC<unknown>['_config']['errorFormatt
     return (
       (formatted as { data?: { spoolCode?: unknown } } | undefined)?.data?.spoolCode === SpoolErrorCode.streamNotFound
     );
-  } catch {
+  } catch (error) {
+    log.warn({ err: error }, "the app's error formatter threw on a sample of Spool's errors");
     return false;
   }
 }
