@@ -81,12 +81,14 @@ class AnswerWatch implements Subscriber, Watch {
     const fromIndex = this.#next;
     const message = await findAnswerByStream(this.#sources.db.em(), streamId);
     if (!message || message.ownerId !== ownerId) throw new StreamNotFoundError(streamId);
-    if (message.status === 'streaming' || !message.replay) {
-      throw new SpoolError(SpoolErrorCode.streamLost, `stream ${streamId} was lost before its answer was saved`);
-    }
+    if (message.status === 'streaming' || !message.replay) throw lostBeforeSaved(streamId);
     const answer = { content: message.content, replay: message.replay };
     const length = replayLength(answer.replay);
-    if (fromIndex >= length) throw new IndexOutOfRangeError(streamId, fromIndex, length, true);
+    if (fromIndex >= length) {
+      // Saved without its log (recovery found it gone): the reader's index is past what could be kept.
+      if (message.errorCode === SpoolErrorCode.streamLost) throw lostBeforeSaved(streamId);
+      throw new IndexOutOfRangeError(streamId, fromIndex, length, true);
+    }
     for (const event of replayEvents(answer, fromIndex)) {
       if (this.#stopped) return;
       if (!this.#subscriber.writable() && !(await untilWritable(this.#subscriber, () => this.#stopped))) return;
@@ -94,6 +96,10 @@ class AnswerWatch implements Subscriber, Watch {
     }
     this.#subscriber.end();
   }
+}
+
+function lostBeforeSaved(streamId: string): SpoolError {
+  return new SpoolError(SpoolErrorCode.streamLost, `stream ${streamId} was lost before all of its answer was saved`);
 }
 
 function logVanished(error: unknown): boolean {

@@ -16,7 +16,7 @@ import { finalAnswerOf } from '../answers/outcome.ts';
 import { AnswerRecorder } from '../answers/replay.ts';
 import { ConversationNotFoundError } from '../db/errors.ts';
 import { SpoolError } from '../errors.ts';
-import { StoreError, StreamEndedError } from '../store/errors.ts';
+import { StoreError, StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
 import type { UserLeases } from '../store/user-leases.ts';
 import type { ChatMessage, ModelProvider } from './provider.ts';
@@ -113,12 +113,15 @@ export async function runGeneration(
           () => undefined,
           (storeFailure: unknown) => storeFailure,
         )) ?? thrown;
-      if (error instanceof StoreError && error.code !== SpoolErrorCode.storeUnavailable) {
-        // The stream ended or vanished under us: there is nowhere left to write to.
+      if (error instanceof StreamNotFoundError) {
+        // The log vanished under us (the store restarted empty): what was streamed is saved all the same.
+        log.error({ err: error, streamId }, 'generation stopped: its log vanished; saving the answer so far');
+        terminal = logLostEvent;
+      } else if (error instanceof StoreError && error.code !== SpoolErrorCode.storeUnavailable) {
+        // The stream was ended by someone else: it has its one terminal event already.
         log.error({ err: error, streamId }, 'generation stopped: its stream is gone or already ended');
         return;
-      }
-      terminal = terminalFor(stop, error);
+      } else terminal = terminalFor(stop, error);
       if (terminal.type === 'error' && !stop.aborted) log.warn({ err: error, streamId }, 'generation failed');
     }
     if (terminal.type === 'done') terminal = { ...terminal, timings: timingsSince(startedAt, firstTokenAt) };
@@ -188,8 +191,11 @@ async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending):
     const answer = finalAnswerOf(job.messageId, recorder.answer(), terminal);
     try {
       // Beside the log first: if this process stops before the save, whoever ends the stream ends it
-      // as the answer ended, and recovery saves it from the log.
-      await deps.store.setFinalEvent(streamId, ending.terminal);
+      // as the answer ended, and recovery saves it from the log. Only a safety net: the save below
+      // needs nothing of the store, and goes ahead when the store is away or has lost the log.
+      await deps.store.setFinalEvent(streamId, ending.terminal).catch((error: unknown) => {
+        deps.log.warn({ err: error, streamId }, 'could not keep the final event beside the log; saving it anyway');
+      });
       const question = { id: job.userMessageId, content: job.prompt };
       const write = { streamId, conversationId: job.conversationId, question, answer };
       // Stopped: recovery ends and saves it; saved elsewhere: recovery did both already.
@@ -205,6 +211,11 @@ async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending):
     void ending.releaseLease();
     await appended;
   } catch (error) {
+    if (error instanceof StreamNotFoundError) {
+      // The log is gone; the answer is saved, and readers replay it from the database.
+      deps.log.warn({ streamId }, 'the log vanished before the terminal event; the answer is saved');
+      return;
+    }
     if (error instanceof StreamEndedError) {
       // Recovery ended it with this same terminal event while we retried the save (or a reader did,
       // with GENERATOR_LOST, after our lease lapsed): either way it has its one terminal event.
@@ -215,6 +226,14 @@ async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending):
     deps.log.error({ err: error, streamId }, 'could not append the terminal event');
   }
 }
+
+/** How an answer ends whose log vanished while it was written: its text so far is saved with it. */
+const logLostEvent: TerminalEventBody = {
+  type: 'error',
+  code: SpoolErrorCode.streamLost,
+  message: "the answer's log was lost mid-answer (the stream store restarted); the text so far is saved",
+  retryable: false,
+};
 
 function timingsSince(startedAt: number, firstTokenAt: number | null): Timings {
   // Milliseconds, to a tenth.

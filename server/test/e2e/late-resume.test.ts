@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { streamKeys } from '../../src/store/redis-keys.ts';
-import { connect, lastSaved, type Transport, watch } from '../helpers/clients.ts';
+import { connect, lastSaved, range, type Transport, textOf, watch } from '../helpers/clients.ts';
 import { observeRedis, uniquePrefix } from '../helpers/redis.ts';
+import { seedAnswer } from '../helpers/seed-answer.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -55,24 +56,54 @@ describe('the embedded mode after a restart', () => {
   });
 });
 
-describe('an answer whose log vanished before it was saved', () => {
-  it('is settled by recovery as failed, and a resume ends with STREAM_LOST instead of waiting', async () => {
+describe('an answer whose log vanished mid-answer', () => {
+  it('is saved by its generator with the text it streamed (failed, STREAM_LOST), and replays with the same indexes', async () => {
     const prefix = uniquePrefix();
     const server = await startTestServer({ redisPrefix: prefix, demoTokens: 1_000, demoTokensPerSecond: 50 });
     const client = connect(server.url, 'ws');
     const sent = await client.sendMessage.mutate({ content: 'lose me' });
-    await watch(client, { streamId: sent.streamId }, { leaveAfterIndex: 2 });
-    // As if Redis restarted without persistence mid-answer: the generator finds its log gone and stops.
+    const shown = await watch(client, { streamId: sent.streamId }, { leaveAfterIndex: 2 });
+    // As if Redis restarted without persistence mid-answer: the generator finds its log gone.
     const redis = await observeRedis(prefix);
     const keys = streamKeys(prefix, sent.streamId);
     await redis.redis.del(keys.log, keys.meta);
     await vi.waitFor(() => expect(server.services.generations.size).toBe(0));
 
-    expect(await server.services.recovery.runNow()).toBe(1);
+    expect(await server.services.recovery.runNow()).toBe(0);
     const answer = await lastSaved(client, sent.conversationId);
     expect(answer).toMatchObject({ status: 'failed', errorCode: 'STREAM_LOST' });
-    expect(await watch(client, { streamId: sent.streamId })).toEqual([
+    expect(answer?.content.startsWith(textOf(shown))).toBe(true);
+    const replayed = await watch(client, { streamId: sent.streamId });
+    expect(replayed.map((event) => event.index)).toEqual(range(0, replayed.length - 1));
+    expect(textOf(replayed)).toBe(answer?.content);
+    expect(replayed.at(-1)).toMatchObject({ type: 'error', code: 'STREAM_LOST' });
+  });
+});
+
+describe('an answer whose log and generator are both gone', () => {
+  it('is settled by recovery as failed, and a resume from any index ends with STREAM_LOST, never out of range', async () => {
+    const prefix = uniquePrefix();
+    const server = await startTestServer({ redisPrefix: prefix });
+    const client = connect(server.url, 'ws');
+    const { ids } = await seedAnswer(server.services, {
+      ownerId: 'local',
+      leaseMs: 10_000,
+      question: 'lost with its generator',
+      model: 'spool-demo',
+      tokens: ['a', 'b', 'c'],
+    });
+    const redis = await observeRedis(prefix);
+    const keys = streamKeys(prefix, ids.streamId);
+    await redis.redis.del(keys.log, keys.meta);
+
+    expect(await server.services.recovery.runNow()).toBe(1);
+    expect(await lastSaved(client, ids.conversationId)).toMatchObject({ status: 'failed', errorCode: 'STREAM_LOST' });
+    expect(await watch(client, { streamId: ids.streamId })).toEqual([
       expect.objectContaining({ type: 'error', index: 0, code: 'STREAM_LOST' }),
     ]);
+    // A reader that had seen tokens 0..3 resumes at 4: the truth is that they are lost.
+    await expect(watch(client, { streamId: ids.streamId, fromIndex: 4 })).rejects.toMatchObject({
+      data: { spoolCode: 'STREAM_LOST' },
+    });
   });
 });
