@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { spoolErrorCodeSchema } from './errors.ts';
 import { limits } from './limits.ts';
+import { wellFormedString } from './text.ts';
 
 /**
  * The events of one stream. The store assigns `index` at append (0-based, contiguous), so the
@@ -17,14 +18,15 @@ const startBody = z.object({
   model: z.string(),
 });
 
+// Text from a model or a generator is normalised where the event is made (`wellFormedText`).
 const tokenBody = z.object({
   type: z.literal('token'),
-  text: z.string(),
+  text: wellFormedString(),
 });
 
 const progressBody = z.object({
   type: z.literal('progress'),
-  stage: z.string(),
+  stage: wellFormedString(),
   /** 0..1 when the work knows how far it is. */
   fraction: z.number().min(0).max(1).optional(),
 });
@@ -32,7 +34,7 @@ const progressBody = z.object({
 const logBody = z.object({
   type: z.literal('log'),
   level: z.enum(['debug', 'info', 'warn', 'error']),
-  message: z.string().max(limits.maxMessageChars),
+  message: wellFormedString().max(limits.maxMessageChars),
 });
 
 export const finishReasonSchema = z.enum(['stop', 'length', 'content_filter', 'tool_calls', 'cancelled']);
@@ -63,7 +65,7 @@ const doneBody = z.object({
 const errorBody = z.object({
   type: z.literal('error'),
   code: spoolErrorCodeSchema,
-  message: z.string().max(limits.maxMessageChars),
+  message: wellFormedString().max(limits.maxMessageChars),
   retryable: z.boolean(),
   /** With PROVIDER_RATE_LIMITED: how long the provider asked to wait, when it said. */
   retryAfterMs: z.number().int().nonnegative().optional(),

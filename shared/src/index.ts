@@ -4,3 +4,4 @@ export * from './events.ts';
 export * from './history.ts';
 export * from './limits.ts';
 export * from './procedures.ts';
+export * from './text.ts';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { limits } from './limits.ts';
+import { wellFormedString } from './text.ts';
 
-/** Text Spool stores: PostgreSQL cannot keep a NUL character, so it is refused up front. */
+/** Names Spool stores and matches (ids, models): PostgreSQL cannot keep a NUL character, so it is refused up front. */
 const storableText = z.string().refine((text) => !text.includes('\0'), 'must not contain NUL (\\u0000) characters');
 
 /** Ids Spool makes (UUIDv7); validating them as UUIDs also keeps them safe inside Redis hash tags. */
@@ -9,7 +10,8 @@ export const spoolIdSchema = z.uuid();
 
 export const sendMessageInputSchema = z.object({
   conversationId: spoolIdSchema.optional(),
-  content: storableText.trim().min(1).max(limits.maxContentChars),
+  // A message is text for people and models: normalised, not refused, so what is saved is what was sent.
+  content: wellFormedString().trim().min(1).max(limits.maxContentChars),
   clientMessageId: storableText.min(1).max(limits.maxClientIdChars).optional(),
   model: storableText.min(1).max(limits.maxModelChars).optional(),
   useRag: z.boolean().optional(),

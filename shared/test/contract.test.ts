@@ -4,8 +4,10 @@ import {
   isTerminalEvent,
   resumeIndex,
   SpoolErrorCode,
+  streamEventBodySchema,
   streamEventSchema,
   streamInputSchema,
+  wellFormedText,
 } from '../src/index.ts';
 
 describe('the event contract', () => {
@@ -40,5 +42,10 @@ describe('the event contract', () => {
     const streamId = '0196b3a0-0000-7000-8000-000000000000';
     expect(streamInputSchema.safeParse({ streamId, lastEventId: '01' }).success).toBe(false);
     expect(streamInputSchema.safeParse({ streamId, lastEventId: '12' }).success).toBe(true);
+  });
+
+  it('normalises text where it enters: lone surrogates and NUL become U+FFFD, pairs stay', () => {
+    expect(wellFormedText('a\u0000b\ud800c\udc00d\ud83d\ude00')).toBe('a\uFFFDb\uFFFDc\uFFFDd\ud83d\ude00');
+    expect(streamEventBodySchema.parse({ type: 'token', text: '\ud800' })).toEqual({ type: 'token', text: '\uFFFD' });
   });
 });

@@ -44,27 +44,20 @@ export async function commitFinalAnswers(
   const column = <T>(of: (answer: FinalAnswer) => T) => unique.map(of);
   const params = [
     column((a) => a.messageId),
-    column((a) => storable(a.content)),
+    column((a) => a.content),
     column((a) => a.status),
     column((a) => a.finishReason),
     column((a) => a.usage?.promptTokens ?? null),
     column((a) => a.usage?.completionTokens ?? null),
     column((a) => a.usage?.totalTokens ?? null),
     column((a) => a.errorCode),
-    column((a) => JSON.stringify(a.replay, (_key, value) => storable(value))),
+    // Text is well-formed by now (`wellFormedText`, where it entered): it stores as it streamed.
+    column((a) => JSON.stringify(a.replay)),
     new Date().toISOString(),
   ];
   const { rows } = await withSession(statements, (session) => session.run(saveFinalAnswers, params));
   const written = new Set(rows.map((row) => row.id));
   return answers.map((answer) => written.has(answer.messageId) && first.get(answer.messageId) === answer);
-}
-
-/**
- * PostgreSQL refuses NUL in text and JSON; a model can still emit one. It becomes U+REPLACEMENT CHARACTER,
- * one UTF-16 unit like NUL, so the token boundaries of the replay stay right.
- */
-function storable<T>(value: T): T {
-  return (typeof value === 'string' ? value.replaceAll('\0', '\uFFFD') : value) as T;
 }
 
 /** The assistant message a stream carries (or carried). */

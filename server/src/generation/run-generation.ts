@@ -8,6 +8,7 @@ import {
   type TerminalEventBody,
   type Timings,
   type Usage,
+  wellFormedText,
 } from '@spool/shared';
 import type { Logger } from 'pino';
 import type { FinalWriter } from '../answers/final-writer.ts';
@@ -251,8 +252,9 @@ function terminalFor(stop: AbortSignal, error: unknown): TerminalEventBody {
       retryable: true,
     };
   }
-  // Messages are bounded by the event schema; an upstream's words are cut to fit, never the event lost.
-  const message = (text: string) => text.slice(0, limits.maxMessageChars);
+  // Messages are bounded by the event schema; an upstream's words are cut to fit, never the event lost,
+  // and made well-formed after the cut (which may split a surrogate pair), as every event's text is.
+  const message = (text: string) => wellFormedText(text.slice(0, limits.maxMessageChars));
   if (error instanceof SpoolError) {
     const { code } = error;
     const retryAfterMs = error instanceof ProviderError ? error.retryAfterMs : undefined;

@@ -21,7 +21,11 @@ describe.each(['ws', 'sse'] as const)('bad input over %s gets a typed error and 
         badRequest,
       ],
       ['unknown model', () => client.sendMessage.mutate({ content: 'hi', model: 'gpt-nope' }), badRequest],
-      ['a NUL character', () => client.sendMessage.mutate({ content: 'a\u0000b' }), badRequest],
+      [
+        'a NUL character in a model name',
+        () => client.sendMessage.mutate({ content: 'hi', model: 'a\u0000b' }),
+        badRequest,
+      ],
       [
         'malformed conversation id',
         () => client.sendMessage.mutate({ content: 'hi', conversationId: 'nope' }),

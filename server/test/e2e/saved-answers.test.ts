@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DemoProvider } from '../../src/generation/demo-provider.ts';
 import type { ChatMessage, GenerationRequest } from '../../src/generation/provider.ts';
+import { streamKeys } from '../../src/store/redis-keys.ts';
 import { cancelAt, connect, lastSaved, textOf, watch } from '../helpers/clients.ts';
-import { uniquePrefix } from '../helpers/redis.ts';
+import { observeRedis, uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 
 describe('answers saved in PostgreSQL', () => {
@@ -116,21 +117,32 @@ describe('answers saved in PostgreSQL', () => {
     expect(selects).toEqual([]);
   });
 
-  it('saves a NUL character from the model as U+FFFD instead of failing the save forever', async () => {
+  it('streams, saves and replays the same text when the model or the user sends a lone surrogate or NUL', async () => {
+    const odd = 'nul\u0000, lone \ud800 and \udc00, a pair \ud83d\ude00';
+    const normal = 'nul\uFFFD, lone \uFFFD and \uFFFD, a pair \ud83d\ude00';
     const demo = new DemoProvider({ tokens: 1, tokensPerSecond: 0 });
     const provider = {
       defaultModel: demo.defaultModel,
       models: demo.models,
       async *stream() {
-        yield { type: 'text' as const, text: 'nul\u0000here' };
+        yield { type: 'text' as const, text: odd };
+        yield { type: 'text' as const, text: '!' };
         yield { type: 'finish' as const, finishReason: 'stop' as const, usage: null };
       },
     };
-    const server = await startTestServer({ provider });
+    const prefix = uniquePrefix();
+    const server = await startTestServer({ provider, redisPrefix: prefix });
     const client = connect(server.url, 'ws');
-    const sent = await client.sendMessage.mutate({ content: 'say something odd' });
-    expect((await watch(client, { streamId: sent.streamId })).at(-1)?.type).toBe('done');
-    const answer = await lastSaved(client, sent.conversationId);
-    expect(answer).toMatchObject({ status: 'complete', content: 'nul\uFFFDhere' });
+    const sent = await client.sendMessage.mutate({ content: `the user's ${odd}` });
+    const live = await watch(client, { streamId: sent.streamId });
+    expect(textOf(live)).toBe(`${normal}!`);
+    const [answer, question] = (await client.listMessages.query({ conversationId: sent.conversationId })).items;
+    expect(answer).toMatchObject({ status: 'complete', content: `${normal}!` });
+    expect(question?.content).toBe(`the user's ${normal}`);
+    // Replayed from PostgreSQL once the log is gone: the very same events.
+    const redis = await observeRedis(prefix);
+    const keys = streamKeys(prefix, sent.streamId);
+    await redis.redis.del(keys.log, keys.meta);
+    expect(await watch(client, { streamId: sent.streamId })).toEqual(live);
   });
 });
