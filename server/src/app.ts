@@ -1,12 +1,21 @@
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from './auth/authenticator.ts';
 import type { SpoolConfig } from './config.ts';
+import { RefusedSources } from './limits/refused-sources.ts';
 import { openSpoolServices, type SpoolServices, type SpoolServicesOptions } from './services.ts';
 import { fastStreamDeps } from './transports/fast-streams.ts';
 import { createHttpServer, trpcPath } from './transports/http.ts';
 import { createSseStreams } from './transports/sse-streams.ts';
 import { attachWebSocket } from './transports/ws.ts';
 import { createHttpContext, createWsContext } from './trpc/context.ts';
+
+/**
+ * WebSocket connections one address may have refused for their token per window before its upgrades
+ * are turned away (429) until the window ends: room for a household or office whose tokens expired
+ * together, not for a client reconnecting in a loop.
+ */
+const refusedConnectionsPerWindow = 20;
+const refusalWindowMs = 10_000;
 
 /** Largest request a client may send (HTTP body or WebSocket message): a maximal message, escaped, plus framing. */
 const maxRequestBytes = 256 * 1024;
@@ -60,6 +69,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     pingMs: config.wsPingMs,
     allowedOrigins,
     streams: fastStreams,
+    refusals: new RefusedSources({ limit: refusedConnectionsPerWindow, windowMs: refusalWindowMs, log }),
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -57,6 +57,19 @@ export function streamErrorShape(router: AnyRouter, error: TRPCError, ctx: unkno
   return getErrorShape({ config: router._def._config, error, type: 'subscription', path: 'stream', input, ctx });
 }
 
+/** tRPC's message for a WebSocket connection it refused (`{ id: null, error }`), as its adapter sends when `createContext` fails. */
+export function wsConnectionError(router: AnyRouter, error: TRPCError): string {
+  const shape = getErrorShape({
+    config: router._def._config,
+    error,
+    type: 'unknown',
+    path: undefined,
+    input: undefined,
+    ctx: undefined,
+  });
+  return JSON.stringify({ id: null, error: shape });
+}
+
 /** What precedes `"result"` or `"error"` in every frame of one WebSocket subscription. */
 export function wsFrameHead(id: RequestId, jsonrpc: '2.0' | undefined): string {
   return `{"id":${JSON.stringify(id)}${jsonrpc ? ',"jsonrpc":"2.0"' : ''},`;

@@ -1,13 +1,15 @@
 import type http from 'node:http';
-import type { AnyRouter } from '@trpc/server';
+import type { AnyRouter, TRPCError } from '@trpc/server';
 import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { originAllowed } from '../limits/origins.ts';
+import type { RefusedSources } from '../limits/refused-sources.ts';
 import type { SpoolContext } from '../trpc/init.ts';
 import type { FastStreamDeps } from './fast-streams.ts';
 import { trpcPath } from './http.ts';
 import { logProcedureError } from './procedure-errors.ts';
+import { wsConnectionError } from './trpc-wire.ts';
 import { StreamingWebSocket } from './ws-streams.ts';
 
 export interface WsTransportOptions {
@@ -23,6 +25,8 @@ export interface WsTransportOptions {
   allowedOrigins: readonly string[] | undefined;
   /** `stream` subscriptions on the fast path (`ws-streams.ts`); the rest goes to tRPC. */
   streams: FastStreamDeps;
+  /** Connections refused for their token, per address: past the budget, upgrades are turned away. */
+  refusals: RefusedSources;
 }
 
 export interface WsTransport {
@@ -45,6 +49,10 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
     createContext: (opts) => {
       const context = options.createContext(opts);
       (opts.res as StreamingWebSocket).serveStreams(context, options.streams);
+      void context.then(
+        ({ authError }) => authError && refuse(opts.res, addressOf(opts.req), authError),
+        () => 'tRPC reports a context that failed',
+      );
       return context;
     },
     // A socket that stops answering pings (a dead peer, a stalled client) is closed.
@@ -67,16 +75,35 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }
+    if (!options.refusals.allows(addressOf(req))) {
+      const retryAfter = options.refusals.retryAfterSeconds();
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${retryAfter}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
+  /**
+   * A connection refused for its token: tRPC's own message for a refused connection goes first, so a
+   * vanilla `wsLink` keeps backing off when it reconnects (its requests get their own UNAUTHORIZED).
+   */
+  const refuse = (socket: WebSocket, address: string, error: TRPCError) => {
+    options.refusals.refused(address);
+    if (socket.readyState === socket.OPEN) socket.send(wsConnectionError(options.router, error));
+  };
   return {
     dropConnections() {
       for (const client of wss.clients) client.terminate();
     },
     close() {
+      options.refusals.close();
       handler.broadcastReconnectNotification();
       for (const client of wss.clients) client.close(1001, 'server shutting down');
       return new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+/** The client's address as the socket sees it (behind a proxy, the proxy's). */
+function addressOf(req: http.IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
 }
