@@ -44,7 +44,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
   const { allowedOrigins } = config.abuse;
   const fastStreams = fastStreamDeps({
     router,
-    sources: { store: services.store, db: services.db },
+    sources: { store: services.store, db: services.db, queries: services.queries },
     limits: services.limits,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     log,
@@ -70,6 +70,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     allowedOrigins,
     streams: fastStreams,
     refusals: new RefusedSources({ limit: refusedConnectionsPerWindow, windowMs: refusalWindowMs, log }),
+    frameBudget: config.abuse.wsFrameBudget,
   });
   try {
     await new Promise<void>((resolve, reject) => {

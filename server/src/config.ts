@@ -4,6 +4,7 @@ import { limits } from '@spool/shared';
 import { z } from 'zod';
 import type { AuthConfig } from './auth/authenticator.ts';
 import type { OpenAIProviderOptions } from './generation/openai-provider.ts';
+import type { FrameBudgetLimits } from './limits/frame-budget.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** `VAR=` (common in .env and compose files) means unset. */
@@ -57,6 +58,8 @@ const envSchema = z.object({
   SPOOL_MAX_STREAMS_PER_USER: int(1, 100_000).default(10),
   SPOOL_REQUESTS_PER_MINUTE: int(1, 1_000_000).default(300),
   SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100_000).default(100),
+  SPOOL_WS_FRAMES_PER_SECOND: int(1, 1_000_000).default(200),
+  SPOOL_WS_BYTES_PER_SECOND: int(1024, 1 << 30).default(1 << 20),
   SPOOL_MAX_CONNECTIONS_PER_USER: int(1, 1_000_000).default(50),
   /** Comma-separated browser origins allowed on WebSocket and HTTP/SSE; unset: any. */
   SPOOL_ALLOWED_ORIGINS: unsetIfEmpty(
@@ -142,6 +145,8 @@ export interface AbuseLimits {
   requestsPerMinute: number;
   /** Subscriptions one WebSocket may carry at once. */
   subscriptionsPerConnection: number;
+  /** What one WebSocket may send per second, checked before a frame is parsed; past it, it is closed (4429). */
+  wsFrameBudget: FrameBudgetLimits;
   /** WebSockets plus SSE streams one user may hold open on one instance. */
   connectionsPerUser: number;
   /** Browser origins allowed; undefined: any. */
@@ -198,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     abuse: {
       requestsPerMinute: e.SPOOL_REQUESTS_PER_MINUTE,
       subscriptionsPerConnection: e.SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      wsFrameBudget: { framesPerSecond: e.SPOOL_WS_FRAMES_PER_SECOND, bytesPerSecond: e.SPOOL_WS_BYTES_PER_SECOND },
       connectionsPerUser: e.SPOOL_MAX_CONNECTIONS_PER_USER,
       allowedOrigins: e.SPOOL_ALLOWED_ORIGINS,
     },

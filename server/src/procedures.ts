@@ -1,6 +1,7 @@
 import { assertCancellable, readAnswer } from './answers/read-answer.ts';
 import { type SendMessageDeps, sendMessage } from './answers/send-message.ts';
 import { listConversations, listMessages } from './db/history.ts';
+import type { PerUserQueries } from './limits/per-user-queries.ts';
 import { type SubscriptionLimits, takeSubscriptionSlot } from './limits/subscription-slots.ts';
 import type { StreamStore } from './store/types.ts';
 import type { SpoolApi } from './trpc/spool-api.ts';
@@ -8,27 +9,30 @@ import type { SpoolApi } from './trpc/spool-api.ts';
 export interface SpoolApiDeps extends SendMessageDeps {
   store: StreamStore;
   limits: SubscriptionLimits;
+  /** Each user's database reads, a few at a time. */
+  queries: PerUserQueries;
 }
 
 /** The procedures' work, on this process's store, database and generations. */
 export function createSpoolApi(deps: SpoolApiDeps): SpoolApi {
-  const { store, db, limits } = deps;
+  const { store, db, limits, queries } = deps;
+  const sources = { store, db, queries };
   return {
     countRequest: (userId) => limits.rate.check(userId),
     sendMessage: (userId, input) => sendMessage(deps, userId, input),
     async *watch(ctx, { streamId, fromIndex, signal }) {
       const release = takeSubscriptionSlot(ctx, limits);
       try {
-        yield* readAnswer({ store, db }, { streamId, ownerId: ctx.userId, fromIndex, signal });
+        yield* readAnswer(sources, { streamId, ownerId: ctx.userId, fromIndex, signal });
       } finally {
         release();
       }
     },
     async cancel(userId, streamId) {
-      await assertCancellable({ store, db }, streamId, userId);
+      await assertCancellable(sources, streamId, userId);
       await store.requestCancel(streamId);
     },
-    listConversations: (userId, page) => listConversations(db.em(), userId, page),
-    listMessages: (userId, page) => listMessages(db.em(), userId, page.conversationId, page),
+    listConversations: (userId, page) => queries.run(userId, () => listConversations(db.em(), userId, page)),
+    listMessages: (userId, page) => queries.run(userId, () => listMessages(db.em(), userId, page.conversationId, page)),
   };
 }

@@ -11,6 +11,7 @@ import { OpenAIProvider } from './generation/openai-provider.ts';
 import type { ModelProvider } from './generation/provider.ts';
 import { ConnectionCounts } from './limits/connection-counts.ts';
 import { FifoSemaphore } from './limits/fifo-semaphore.ts';
+import { PerUserQueries } from './limits/per-user-queries.ts';
 import { RequestRate } from './limits/request-rate.ts';
 import type { SubscriptionLimits } from './limits/subscription-slots.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -42,11 +43,18 @@ export interface SpoolServices {
   connections: ConnectionCounts;
   /** What a subscription start is checked against (requests per minute, slots). */
   limits: SubscriptionLimits;
+  /** Each user's database reads (history, saved answers), a few at a time. */
+  queries: PerUserQueries;
   /** Spool's parts of a WebSocket's tRPC context, for an app that serves Spool over its own WebSocket server. */
   webSocketContext(socket: WebSocket): Required<Pick<SpoolContext, 'subscriptions' | 'waitForDrain'>>;
   /** Finishes or ends the generations (waiting up to the configured grace), then closes the store and the database. */
   close(): Promise<void>;
 }
+
+/** Database reads one user may have in flight (out of the ORM pool's 10 connections by default). */
+const queriesInFlightPerUser = 3;
+/** Reads one user may start at once before they are paced to their request rate. */
+const queryBurstPerUser = 20;
 
 /** How long a conversation's recent history stays cached; each final write refreshes it. */
 const historyTtlMs = 10 * 60 * 1000;
@@ -92,6 +100,11 @@ export async function openSpoolServices(
     connections,
     subscriptionsPerConnection: config.abuse.subscriptionsPerConnection,
   };
+  const queries = new PerUserQueries({
+    concurrency: queriesInFlightPerUser,
+    perSecond: config.abuse.requestsPerMinute / 60,
+    burst: queryBurstPerUser,
+  });
   const router = createSpoolRouter(
     createSpoolApi({
       limits,
@@ -104,6 +117,7 @@ export async function openSpoolServices(
       rate,
       leaseMs: config.leaseMs,
       starting: new FifoSemaphore(config.maxStarting),
+      queries,
       startDeadlineMs: config.startDeadlineMs,
       log,
     }),
@@ -121,6 +135,7 @@ export async function openSpoolServices(
     log,
     connections,
     limits,
+    queries,
     webSocketContext: (socket) => webSocketContext(socket, config.wsMaxBufferedBytes),
     async close() {
       await recovery.stop();

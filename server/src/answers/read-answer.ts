@@ -2,6 +2,7 @@ import type { StreamEvent } from '@spool/shared';
 import { findAnswerByStream } from '../db/answers.ts';
 import type { Database } from '../db/database.ts';
 import { watchIterable } from '../delivery/watch-iterable.ts';
+import type { PerUserQueries } from '../limits/per-user-queries.ts';
 import { StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
 import { defaultStoreTuning } from '../store/tuning.ts';
 import type { StreamMeta, StreamStore } from '../store/types.ts';
@@ -10,6 +11,8 @@ import { watchAnswer } from './watch-answer.ts';
 export interface AnswerSources {
   store: StreamStore;
   db: Database;
+  /** Each user's lookups of saved answers, a few at a time. */
+  queries: PerUserQueries;
 }
 
 export interface WatchAnswerOptions {
@@ -39,7 +42,7 @@ export async function assertCancellable(sources: AnswerSources, streamId: string
     if (meta.ownerId !== ownerId) throw new StreamNotFoundError(streamId);
     return;
   }
-  const message = await findAnswerByStream(sources.db.em(), streamId);
+  const message = await sources.queries.run(ownerId, () => findAnswerByStream(sources.db.em(), streamId));
   if (!message || message.ownerId !== ownerId) throw new StreamNotFoundError(streamId);
   throw new StreamEndedError(streamId);
 }

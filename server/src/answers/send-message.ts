@@ -50,6 +50,8 @@ export async function sendMessage(
       `unknown model "${model}"; available: ${deps.provider.models.join(', ')}`,
     );
   }
+  // Checked before the start waits its turn: a user over their rate queues no work.
+  if (deps.rate.refusedAlready(ownerId, arrivedAt)) throw deps.rate.refusal(arrivedAt);
   const done = await deps.starting.acquire(arrivedAt + deps.startDeadlineMs).catch((error: unknown) => {
     if (!(error instanceof QueueDeadlineError)) throw error;
     throw new SpoolError(
@@ -100,7 +102,7 @@ async function start(deps: SendMessageDeps, answer: NewAnswer): Promise<SendMess
   }
   if (outcome.kind !== 'started') {
     if (claimTakenOver && clientMessageId !== undefined) await settleClaim(deps, ownerId, clientMessageId, ids);
-    throw refusal(deps, outcome.kind, answer.arrivedAt);
+    throw refusal(deps, ownerId, outcome.kind, answer.arrivedAt);
   }
   const saved = await generateAndSave(deps, { ...answer, ids });
   if (saved === ids && clientMessageId !== undefined) {
@@ -113,8 +115,16 @@ async function start(deps: SendMessageDeps, answer: NewAnswer): Promise<SendMess
   return saved;
 }
 
-function refusal(deps: SendMessageDeps, kind: 'rate-limited' | 'too-many-streams' | 'claimed', at: number): Error {
-  if (kind === 'rate-limited') return deps.rate.refusal(at);
+function refusal(
+  deps: SendMessageDeps,
+  ownerId: string,
+  kind: 'rate-limited' | 'too-many-streams' | 'claimed',
+  at: number,
+): Error {
+  if (kind === 'rate-limited') {
+    deps.rate.refused(ownerId, at);
+    return deps.rate.refusal(at);
+  }
   if (kind === 'too-many-streams') {
     return new SpoolError(
       SpoolErrorCode.tooManyStreams,

@@ -79,7 +79,8 @@ class AnswerWatch implements Subscriber, Watch {
   async #replaySaved(): Promise<void> {
     const { streamId, ownerId } = this.#options;
     const fromIndex = this.#next;
-    const message = await findAnswerByStream(this.#sources.db.em(), streamId);
+    const { db, queries } = this.#sources;
+    const message = await queries.run(ownerId, () => findAnswerByStream(db.em(), streamId));
     if (!message || message.ownerId !== ownerId) throw new StreamNotFoundError(streamId);
     if (message.status === 'streaming' || !message.replay) throw lostBeforeSaved(streamId);
     const answer = { content: message.content, replay: message.replay };

@@ -93,6 +93,7 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
     try {
       const context = await options.createContext({ req, info: { connectionParams } });
       ctx = { ...context, userId: requireUser(context) };
+      if (options.limits.rate.refusedAlready(ctx.userId)) throw options.limits.rate.refusal();
       const meta = prefetchMeta(options.sources, input.streamId);
       await options.limits.rate.check(ctx.userId);
       if (gone) return;

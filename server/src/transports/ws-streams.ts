@@ -6,6 +6,7 @@ import { watchAnswer } from '../answers/watch-answer.ts';
 import type { EncodedEvent } from '../delivery/encoded-event.ts';
 import type { Subscriber, Watch } from '../delivery/subscriber.ts';
 import { parseJson } from '../json.ts';
+import type { FrameBudget } from '../limits/frame-budget.ts';
 import { takeSubscriptionSlot } from '../limits/subscription-slots.ts';
 import type { StreamMeta } from '../store/types.ts';
 import { requireUser, type SpoolContext, type UserContext } from '../trpc/init.ts';
@@ -119,6 +120,8 @@ export class WsStreams {
       subscription.ctx = { ...context, userId: requireUser(context) };
       // Stopped meanwhile: tRPC does not call the procedure of an aborted subscription.
       if (subscription.stopped) return;
+      // A user refused already this minute is refused at once: no store round trip for the meta either.
+      if (limits.rate.refusedAlready(subscription.ctx.userId)) throw limits.rate.refusal();
       subscription.meta = prefetchMeta(sources, subscription.input.streamId);
       await limits.rate.check(subscription.ctx.userId);
     } catch (error) {
@@ -162,9 +165,19 @@ export class WsStreams {
 
   #sendError(subscription: WsSubscription, cause: unknown): void {
     const { head, ctx, input } = subscription;
-    this.send(head + wsError(streamFailure(this.#deps, cause, ctx, input)));
+    // An error many requests share (the minute's RATE_LIMITED) is shaped and serialized once.
+    const shared = typeof cause === 'object' && cause !== null;
+    let frame = shared ? errorFrames.get(cause) : undefined;
+    if (frame === undefined) {
+      frame = wsError(streamFailure(this.#deps, cause, ctx, input));
+      if (shared) errorFrames.set(cause, frame);
+    }
+    this.send(head + frame);
   }
 }
+
+/** Error frames by their error (the server's own formatter depends on nothing else), while the error lives. */
+const errorFrames = new WeakMap<object, string>();
 
 /** One `stream` subscription of a WebSocket: its frames' head, its slot, its watch. A class: there is one per watcher. */
 class WsSubscription implements Subscriber {
@@ -223,12 +236,29 @@ class WsSubscription implements Subscriber {
  */
 export class StreamingWebSocket extends WebSocket {
   #streams: WsStreams | undefined;
+  #budget: FrameBudget | undefined;
+  #overBudget: (() => void) | undefined;
+  #cutOff = false;
 
   serveStreams(context: Promise<SpoolContext>, deps: FastStreamDeps): void {
     this.#streams ??= new WsStreams(this, context, deps);
   }
 
+  /** Counts every frame against `budget` before anything parses it; past it, `overBudget` once, then frames are dropped. */
+  limitFrames(budget: FrameBudget, overBudget: () => void): void {
+    this.#budget = budget;
+    this.#overBudget = overBudget;
+  }
+
   override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'message' && this.#budget) {
+      if (this.#cutOff) return true;
+      if (!this.#budget.take(byteLengthOf(args[0] as RawData))) {
+        this.#cutOff = true;
+        this.#overBudget?.();
+        return true;
+      }
+    }
     if (event === 'message' && this.#streams && args[1] === false && Buffer.isBuffer(args[0])) {
       const rest = this.#streams.take(args[0] as Buffer);
       if (rest === null) return true;
@@ -236,4 +266,9 @@ export class StreamingWebSocket extends WebSocket {
     }
     return super.emit(event, ...args);
   }
+}
+
+function byteLengthOf(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
 }

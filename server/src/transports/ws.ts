@@ -1,8 +1,10 @@
 import type http from 'node:http';
+import { webSocketCloseCodes } from '@spool/shared';
 import type { AnyRouter, TRPCError } from '@trpc/server';
 import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { FrameBudget, type FrameBudgetLimits } from '../limits/frame-budget.ts';
 import { originAllowed } from '../limits/origins.ts';
 import type { RefusedSources } from '../limits/refused-sources.ts';
 import type { SpoolContext } from '../trpc/init.ts';
@@ -10,6 +12,7 @@ import type { FastStreamDeps } from './fast-streams.ts';
 import { trpcPath } from './http.ts';
 import { logProcedureError } from './procedure-errors.ts';
 import { wsConnectionError } from './trpc-wire.ts';
+import { tcpSocketOf } from './ws-frames.ts';
 import { StreamingWebSocket } from './ws-streams.ts';
 
 export interface WsTransportOptions {
@@ -27,6 +30,8 @@ export interface WsTransportOptions {
   streams: FastStreamDeps;
   /** Connections refused for their token, per address: past the budget, upgrades are turned away. */
   refusals: RefusedSources;
+  /** What one connection may send per second; past it, it is closed. */
+  frameBudget: FrameBudgetLimits;
 }
 
 export interface WsTransport {
@@ -47,8 +52,10 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
     wss,
     router: options.router,
     createContext: (opts) => {
+      const socket = opts.res as StreamingWebSocket;
+      socket.limitFrames(new FrameBudget(options.frameBudget), () => cutOff(socket, addressOf(opts.req)));
       const context = options.createContext(opts);
-      (opts.res as StreamingWebSocket).serveStreams(context, options.streams);
+      socket.serveStreams(context, options.streams);
       void context.then(
         ({ authError }) => authError && refuse(opts.res, addressOf(opts.req), authError),
         () => 'tRPC reports a context that failed',
@@ -90,6 +97,19 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
     options.refusals.refused(address);
     if (socket.readyState === socket.OPEN) socket.send(wsConnectionError(options.router, error));
   };
+  /** Closes a connection that sent more than its budget, as a rate limit with a hint; one log line each. */
+  const cutOff = (socket: WebSocket, address: string) => {
+    const { framesPerSecond, bytesPerSecond } = options.frameBudget;
+    options.log.warn({ address, framesPerSecond, bytesPerSecond }, 'closed a WebSocket that sent more than its budget');
+    socket.close(
+      webSocketCloseCodes.tooManyConnections,
+      `too many messages: at most ${framesPerSecond} frames and ${bytesPerSecond} bytes a second; reconnect after 1 s`,
+    );
+    // Nothing more is read from it (what it sent on is never parsed); the close frame still goes out,
+    // and the connection is cut a moment later.
+    tcpSocketOf(socket).pause();
+    setTimeout(() => socket.terminate(), closeHandshakeMs).unref();
+  };
   return {
     dropConnections() {
       for (const client of wss.clients) client.terminate();
@@ -107,3 +127,6 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
 function addressOf(req: http.IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
+
+/** How long a connection closed for abuse has before it is cut (its close frame goes out meanwhile). */
+const closeHandshakeMs = 1_000;

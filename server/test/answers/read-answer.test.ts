@@ -3,6 +3,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { finalAnswerFromLog } from '../../src/answers/outcome.ts';
 import { readAnswer } from '../../src/answers/read-answer.ts';
 import { openDatabase } from '../../src/db/database.ts';
+import { PerUserQueries } from '../../src/limits/per-user-queries.ts';
 import { MemoryStreamStore } from '../../src/store/memory.ts';
 import { testDatabaseUrl } from '../helpers/database.ts';
 import { testLog } from '../helpers/redis.ts';
@@ -34,7 +35,10 @@ describe('reading an answer whose log expires while it is read', () => {
     log.push(await store.append(streamId, { type: 'done', finishReason: 'stop', usage: null }));
 
     const read: StreamEvent[] = [];
-    for await (const event of readAnswer({ store, db }, { streamId, ownerId, fromIndex: 0 })) {
+    for await (const event of readAnswer(
+      { store, db, queries: new PerUserQueries({ concurrency: 3, perSecond: 100, burst: 100 }) },
+      { streamId, ownerId, fromIndex: 0 },
+    )) {
       read.push(event);
       if (event.index === 1) await vi.waitFor(async () => expect(await store.meta(streamId)).toBeNull());
     }

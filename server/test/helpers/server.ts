@@ -57,6 +57,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       requestsPerMinute: 1_000_000,
       subscriptionsPerConnection: 100_000,
       connectionsPerUser: 1_000_000,
+      wsFrameBudget: { framesPerSecond: 1_000_000, bytesPerSecond: 1 << 30 },
       allowedOrigins: undefined,
       ...options.abuse,
     },

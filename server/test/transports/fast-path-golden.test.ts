@@ -9,7 +9,7 @@ import { startTestServer } from '../helpers/server.ts';
  * rate limit says how many seconds are left, which moves between two requests.
  */
 const withoutStacks = (text: string) =>
-  text.replace(/,?"stack":"(?:[^"\\]|\\.)*"/g, '').replace(/try again in \d+ s/g, 'try again in N s');
+  text.replace(/,?"stack":"(?:[^"\\]|\\.)*"/g, '').replace(/try again after \d\d:\d\d:\d\d UTC/g, 'try again after T');
 const framesOf = async (...args: Parameters<typeof wsFrames>) => (await wsFrames(...args)).map(withoutStacks);
 const sseOf = async (...args: Parameters<typeof sseResponse>) => {
   const response = await sseResponse(...args);
