@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SpoolErrorCode } from '@spool/shared';
 import { findAnswerByStream } from '../db/answers.ts';
 import { EncodedEvent } from '../delivery/encoded-event.ts';
@@ -79,10 +80,23 @@ class AnswerWatch implements Subscriber, Watch {
   async #replaySaved(): Promise<void> {
     const { streamId, ownerId } = this.#options;
     const fromIndex = this.#next;
-    const { db, queries } = this.#sources;
-    const message = await queries.run(ownerId, () => findAnswerByStream(db.em(), streamId));
+    const { db, queries, store } = this.#sources;
+    const find = () => queries.run(ownerId, () => findAnswerByStream(db.em(), streamId));
+    let message = await find();
     if (!message || message.ownerId !== ownerId) throw new StreamNotFoundError(streamId);
-    if (message.status === 'streaming' || !message.replay) throw lostBeforeSaved(streamId);
+    // Not saved yet: its generator may be putting a lost log back (the store restarted empty). Wait
+    // for the log (then read on from it) or for the saved answer, a while, before calling it lost.
+    for (let waited = 0; message?.status === 'streaming' && waited < logReturnMs; waited += logPollMs) {
+      await sleep(logPollMs);
+      if (this.#stopped) return;
+      const meta = await store.meta(streamId);
+      if (meta?.ownerId === ownerId) {
+        this.#current = store.watch(streamId, this.#next, this);
+        return;
+      }
+      if (waited % answerPollMs === 0) message = await find();
+    }
+    if (!message || message.status === 'streaming' || !message.replay) throw lostBeforeSaved(streamId);
     const answer = { content: message.content, replay: message.replay };
     const length = replayLength(answer.replay);
     if (fromIndex >= length) {
@@ -98,6 +112,12 @@ class AnswerWatch implements Subscriber, Watch {
     this.#subscriber.end();
   }
 }
+
+/** How long a reader waits for a lost log to be put back by its generator, and how often it looks. */
+const logReturnMs = 10_000;
+const logPollMs = 250;
+/** How often, meanwhile, it looks for the answer saved instead. */
+const answerPollMs = 2_000;
 
 function lostBeforeSaved(streamId: string): SpoolError {
   return new SpoolError(SpoolErrorCode.streamLost, `stream ${streamId} was lost before all of its answer was saved`);

@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StreamEvent, StreamEventBody } from '@spool/shared';
+import { StoreUnavailableError, StreamNotFoundError } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
 
 export interface StreamAppenderOptions {
@@ -10,6 +12,13 @@ export interface StreamAppenderOptions {
   nextIndex: number;
   /** Events queued behind the write in flight before `write` waits for it: a bound on memory when the store is slow. */
   maxQueued: number;
+  /**
+   * The log vanished (the store restarted empty): puts back every event appended so far, with the
+   * same indexes, so that the writes go on where they were. Without it, that write fails.
+   */
+  restore?: () => Promise<void>;
+  /** How long a write is retried while the store is unreachable (a restart) before it fails. */
+  outageMs?: number;
 }
 
 /**
@@ -46,13 +55,13 @@ export class StreamAppender {
   }
 
   async #drain(): Promise<void> {
-    const { store, streamId, onAppended } = this.#options;
+    const { onAppended } = this.#options;
     try {
       while (this.#queued.length > 0 && !this.#failure) {
         const batch = this.#queued;
         this.#queued = [];
         // The expected index makes a batch that a reconnecting client sends again land once.
-        const events = await store.appendBatch(streamId, batch, this.#nextIndex);
+        const events = await this.#append(batch);
         this.#nextIndex += events.length;
         for (const event of events) onAppended(event);
       }
@@ -61,6 +70,27 @@ export class StreamAppender {
       this.#queued = [];
     } finally {
       this.#writing = undefined;
+    }
+  }
+
+  /** One batch, through a store outage (retried) and a lost log (restored, then the batch again). */
+  async #append(batch: StreamEventBody[]): Promise<StreamEvent[]> {
+    const { store, streamId, restore, outageMs = 0 } = this.#options;
+    const giveUpAt = performance.now() + outageMs;
+    let restoring = false;
+    let restored = false;
+    for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1_000)) {
+      try {
+        if (restoring && restore) {
+          await restore();
+          [restoring, restored] = [false, true];
+        }
+        return await store.appendBatch(streamId, batch, this.#nextIndex);
+      } catch (error) {
+        if (error instanceof StreamNotFoundError && restore && !restored) restoring = true;
+        else if (!(error instanceof StoreUnavailableError) || performance.now() + delayMs > giveUpAt) throw error;
+        else await sleep(delayMs);
+      }
     }
   }
 
