@@ -26,7 +26,7 @@ const pageSize = 200;
  * on another instance, are left alone. Safe to run on every instance at once: each answer is saved
  * once, by whoever gets there first. Returns how many it saved.
  */
-async function recoverAnswers(deps: RecoveryDeps): Promise<number> {
+async function recoverAnswers(deps: RecoveryDeps, logless: LoglessStreams): Promise<number> {
   const { db, generations, log } = deps;
   let saved = 0;
   let after: string | undefined;
@@ -35,7 +35,7 @@ async function recoverAnswers(deps: RecoveryDeps): Promise<number> {
     for (const row of rows) {
       if (!row.streamId || generations.has(row.streamId)) continue;
       try {
-        if (await recoverAnswer(deps, row.id, row.streamId, row.conversation.id)) saved++;
+        if (await recoverAnswer(deps, logless, row.id, row.streamId, row.conversation.id)) saved++;
       } catch (error) {
         // One answer's trouble (its log unreadable, say) must not hold up the others: next pass.
         log.error({ err: error, streamId: row.streamId }, 'could not recover an answer; trying again next pass');
@@ -48,11 +48,12 @@ async function recoverAnswers(deps: RecoveryDeps): Promise<number> {
 
 async function recoverAnswer(
   deps: RecoveryDeps,
+  logless: LoglessStreams,
   messageId: string,
   streamId: string,
   conversationId: string,
 ): Promise<boolean> {
-  const final = await settle(deps, messageId, streamId);
+  const final = await settle(deps, logless, messageId, streamId);
   if (!final) return false;
   const saved = await deps.db.answers.saveFinalAnswer(final);
   if (!saved) return false;
@@ -70,10 +71,17 @@ async function recoverAnswer(
  * exception to "saved, then ended", so that the log and the saved answer agree. If the generator is
  * in fact still retrying its save, whichever save lands first wins and the other stands down.
  */
-async function settle(deps: RecoveryDeps, messageId: string, streamId: string): Promise<FinalAnswer | null> {
+async function settle(
+  deps: RecoveryDeps,
+  logless: LoglessStreams,
+  messageId: string,
+  streamId: string,
+): Promise<FinalAnswer | null> {
   const { store } = deps;
   const meta = await store.meta(streamId);
-  if (!meta) return lostAnswer(messageId);
+  // No log: lost, unless its generator (on another instance) is putting it back after a store
+  // restart, which takes it seconds; so only a log missing at two passes in a row is lost.
+  if (!meta) return logless.seenBefore(streamId) ? lostAnswer(messageId) : null;
   if (meta.status === 'running') {
     const ended = (await store.endIfFinished(streamId)) || (await store.endIfAbandoned(streamId, generatorLostEvent));
     if (!ended) return null;
@@ -92,12 +100,14 @@ export interface RecoverySchedule {
 /** A pass at start and then every `intervalMs`; a failed pass (the database away, say) is logged and retried next time. */
 export function scheduleRecovery(deps: RecoveryDeps, intervalMs: number): RecoverySchedule {
   let running: Promise<number> = Promise.resolve(0);
+  const logless = new LoglessStreams();
+  const recoverAll = async () => {
+    logless.passStarts();
+    return recoverAnswers(deps, logless);
+  };
   const runNow = () => {
     // Each pass waits for the one before, whatever became of it (its caller heard of its failure).
-    running = running.then(
-      () => recoverAnswers(deps),
-      () => recoverAnswers(deps),
-    );
+    running = running.then(recoverAll, recoverAll);
     return running;
   };
   const pass = () => {
@@ -113,4 +123,21 @@ export function scheduleRecovery(deps: RecoveryDeps, intervalMs: number): Recove
       await running.catch(() => 'already logged by whoever ran it');
     },
   };
+}
+
+/** Unsaved answers found without a log, pass by pass: lost only once seen so at the pass before too. */
+class LoglessStreams {
+  #previous = new Set<string>();
+  #current = new Set<string>();
+
+  passStarts(): void {
+    this.#previous = this.#current;
+    this.#current = new Set();
+  }
+
+  /** Notes `streamId` as found without a log in this pass; whether it was in the pass before, too. */
+  seenBefore(streamId: string): boolean {
+    this.#current.add(streamId);
+    return this.#previous.has(streamId);
+  }
 }
