@@ -14,14 +14,17 @@ describe('Redis restarted empty mid-answer', () => {
         redisPrefix: uniquePrefix(),
         demoTokens: 150,
         demoTokensPerSecond: 50,
+        maxStreamsPerUser: 50,
       });
       const client = connect(server.url, transport);
-      const answers = await Promise.all(range(1, 10).map((n) => client.sendMessage.mutate({ content: `answer ${n}` })));
-      const seen = answers.map(() => 0);
+      const answers = await Promise.all(range(1, 50).map((n) => client.sendMessage.mutate({ content: `answer ${n}` })));
+      const seen = answers.map(() => ({ events: 0 }));
       const reading = answers.map(({ streamId }, i) =>
-        watch(client, { streamId }, { onEvent: () => void (seen[i] = (seen[i] ?? 0) + 1) }),
+        watch(client, { streamId }, { onEvent: () => seen[i] && seen[i].events++ }),
       );
-      await vi.waitFor(() => expect(Math.min(...seen)).toBeGreaterThan(10), { timeout: 10_000 });
+      await vi.waitFor(() => expect(Math.min(...seen.map((each) => each.events))).toBeGreaterThan(10), {
+        timeout: 10_000,
+      });
 
       await redis.stop();
       await redis.start();
