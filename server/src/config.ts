@@ -145,7 +145,7 @@ export interface AbuseLimits {
   requestsPerMinute: number;
   /** Subscriptions one WebSocket may carry at once. */
   subscriptionsPerConnection: number;
-  /** What one WebSocket may send per second, checked before a frame is parsed; past it, it is closed (4429). */
+  /** What one WebSocket, and one user across theirs, may send per second, checked before a frame is parsed; past it, the connection is closed (4429). */
   wsFrameBudget: FrameBudgetLimits;
   /** WebSockets plus SSE streams one user may hold open on one instance. */
   connectionsPerUser: number;

@@ -29,4 +29,9 @@ export class FrameBudget {
     this.#bytes += bytes;
     return this.#frames <= this.#limits.framesPerSecond && this.#bytes <= this.#limits.bytesPerSecond;
   }
+
+  /** Whether no frame came in the last window: nothing to remember. */
+  idle(now = performance.now()): boolean {
+    return now - this.#windowStart >= 1_000;
+  }
 }

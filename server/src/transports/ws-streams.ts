@@ -6,7 +6,6 @@ import { watchAnswer } from '../answers/watch-answer.ts';
 import type { EncodedEvent } from '../delivery/encoded-event.ts';
 import type { Subscriber, Watch } from '../delivery/subscriber.ts';
 import { parseJson } from '../json.ts';
-import type { FrameBudget } from '../limits/frame-budget.ts';
 import { takeSubscriptionSlot } from '../limits/subscription-slots.ts';
 import type { StreamMeta } from '../store/types.ts';
 import { requireUser, type SpoolContext, type UserContext } from '../trpc/init.ts';
@@ -236,7 +235,7 @@ class WsSubscription implements Subscriber {
  */
 export class StreamingWebSocket extends WebSocket {
   #streams: WsStreams | undefined;
-  #budget: FrameBudget | undefined;
+  #withinBudget: ((bytes: number) => boolean) | undefined;
   #overBudget: (() => void) | undefined;
   #cutOff = false;
 
@@ -244,16 +243,16 @@ export class StreamingWebSocket extends WebSocket {
     this.#streams ??= new WsStreams(this, context, deps);
   }
 
-  /** Counts every frame against `budget` before anything parses it; past it, `overBudget` once, then frames are dropped. */
-  limitFrames(budget: FrameBudget, overBudget: () => void): void {
-    this.#budget = budget;
+  /** Counts every frame with `withinBudget` before anything parses it; past it, `overBudget` once, then frames are dropped. */
+  limitFrames(withinBudget: (bytes: number) => boolean, overBudget: () => void): void {
+    this.#withinBudget = withinBudget;
     this.#overBudget = overBudget;
   }
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'message' && this.#budget) {
+    if (event === 'message' && this.#withinBudget) {
       if (this.#cutOff) return true;
-      if (!this.#budget.take(byteLengthOf(args[0] as RawData))) {
+      if (!this.#withinBudget(byteLengthOf(args[0] as RawData))) {
         this.#cutOff = true;
         this.#overBudget?.();
         return true;

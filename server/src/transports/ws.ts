@@ -7,6 +7,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { FrameBudget, type FrameBudgetLimits } from '../limits/frame-budget.ts';
 import { originAllowed } from '../limits/origins.ts';
 import type { RefusedSources } from '../limits/refused-sources.ts';
+import { UserFrameBudgets } from '../limits/user-frame-budgets.ts';
 import type { SpoolContext } from '../trpc/init.ts';
 import type { FastStreamDeps } from './fast-streams.ts';
 import { trpcPath } from './http.ts';
@@ -30,7 +31,7 @@ export interface WsTransportOptions {
   streams: FastStreamDeps;
   /** Connections refused for their token, per address: past the budget, upgrades are turned away. */
   refusals: RefusedSources;
-  /** What one connection may send per second; past it, it is closed. */
+  /** What one connection, and one user across their connections, may send per second; past it, the connection is closed. */
   frameBudget: FrameBudgetLimits;
 }
 
@@ -48,16 +49,26 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
     maxPayload: options.maxPayloadBytes,
     WebSocket: StreamingWebSocket,
   });
+  const userBudgets = new UserFrameBudgets(options.frameBudget);
   const handler = applyWSSHandler({
     wss,
     router: options.router,
     createContext: (opts) => {
       const socket = opts.res as StreamingWebSocket;
-      socket.limitFrames(new FrameBudget(options.frameBudget), () => cutOff(socket, addressOf(opts.req)));
+      const own = new FrameBudget(options.frameBudget);
+      // The user's share too, once the token says who it is (before that, the connection's alone).
+      let userId: string | undefined;
+      socket.limitFrames(
+        (bytes) => own.take(bytes) && (userId === undefined || userBudgets.take(userId, bytes)),
+        () => cutOff(socket, addressOf(opts.req)),
+      );
       const context = options.createContext(opts);
       socket.serveStreams(context, options.streams);
       void context.then(
-        ({ authError }) => authError && refuse(opts.res, addressOf(opts.req), authError),
+        (ctx) => {
+          userId = ctx.userId ?? undefined;
+          if (ctx.authError) refuse(opts.res, addressOf(opts.req), ctx.authError);
+        },
         () => 'tRPC reports a context that failed',
       );
       return context;
