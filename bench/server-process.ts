@@ -11,7 +11,9 @@ import { serverStats } from './server-stats.ts';
 
 const server = await startSpool(loadConfig(process.env));
 const { store } = server.services;
-const sampling = serverStats(() => (store instanceof RedisStreamStore ? store.liveListenerCount : -1));
+// The store listens on the instance's own cancel channel from the start: what is counted is the streams'.
+const ownListeners = store instanceof RedisStreamStore ? store.liveListenerCount : 0;
+const sampling = serverStats(() => (store instanceof RedisStreamStore ? store.liveListenerCount - ownListeners : -1));
 
 serveParent<ServerApi>(
   { url: server.url, port: server.port, pid: process.pid } satisfies ServerHello,
