@@ -14,14 +14,15 @@ import type { Logger } from 'pino';
 import type { FinalWriter } from '../answers/final-writer.ts';
 import type { HistoryCache } from '../answers/history-cache.ts';
 import { finalAnswerOf } from '../answers/outcome.ts';
-import { AnswerRecorder, replayEvents } from '../answers/replay.ts';
+import { AnswerRecorder } from '../answers/replay.ts';
 import { ConversationNotFoundError } from '../db/errors.ts';
 import { SpoolError } from '../errors.ts';
-import { StoreError, StreamEndedError, StreamExistsError, StreamNotFoundError } from '../store/errors.ts';
+import { StoreError, StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
 import type { UserLeases } from '../store/user-leases.ts';
 import type { ChatMessage, ModelProvider } from './provider.ts';
 import { ProviderError } from './provider-error.ts';
+import { restoreLog } from './restore-log.ts';
 import { StreamAppender } from './stream-appender.ts';
 
 /** Events a generation may have on their way to the log before it waits for the store. */
@@ -133,31 +134,6 @@ export async function runGeneration(
   } finally {
     clearInterval(renewal);
   }
-}
-
-/**
- * Puts an answer's log back after the store lost it (a Redis restarted without persistence): the
- * stream again, under a new epoch, with every event appended so far at its index. Readers that lost
- * the log meanwhile wait for it and read on from their next index. Safe to call again after a failure.
- */
-async function restoreLog(job: GenerationJob, deps: GenerationDeps, recorder: AnswerRecorder): Promise<void> {
-  const { store, log } = deps;
-  const { streamId } = job;
-  await store.create(streamId, { ownerId: job.ownerId, leaseMs: deps.leaseMs }).catch((error: unknown) => {
-    if (!(error instanceof StreamExistsError)) throw error;
-  });
-  const events = [...replayEvents(recorder.answer(), 0)];
-  if ((await store.meta(streamId))?.length === 0) {
-    await store.appendBatch(
-      streamId,
-      events.map(({ index: _index, ...body }) => body as StreamEventBody),
-      0,
-    );
-  }
-  log.warn(
-    { streamId, events: events.length },
-    "the store lost this answer's log; it is put back and the answer goes on",
-  );
 }
 
 /** The event an answer's stream starts with: `sendMessage` creates the stream with it. */

@@ -24,8 +24,9 @@ export interface StreamAppenderOptions {
 /**
  * Appends one stream's events in order without a round trip each: while one write is in flight, the
  * events that arrive queue up and go together in the next (`appendBatch`, one round trip), so a fast
- * model is not held to one token per Redis round trip. A failed write fails the next `write` or `flush`,
- * and nothing after it is appended.
+ * model is not held to one token per Redis round trip. A write is retried through a store outage
+ * (`outageMs`) and, where the log vanished, after `restore`; a write that still fails fails the next
+ * `write` or `flush`, and nothing after it is appended.
  */
 export class StreamAppender {
   readonly #options: StreamAppenderOptions;
