@@ -90,7 +90,8 @@ class AnswerWatch implements Subscriber, Watch {
       await sleep(logPollMs);
       if (this.#stopped) return;
       const meta = await store.meta(streamId);
-      if (meta?.ownerId === ownerId) {
+      // Back, and put back as far as this reader had read (the generator creates it, then fills it).
+      if (meta?.ownerId === ownerId && meta.length >= this.#next) {
         this.#current = store.watch(streamId, this.#next, this);
         return;
       }
