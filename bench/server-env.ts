@@ -4,9 +4,11 @@ const unlimitedUser: Record<string, string> = {
   SPOOL_REQUESTS_PER_MINUTE: '1000000',
   SPOOL_MAX_CONNECTIONS_PER_USER: '1000000',
   SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION: '100000',
-  // The frame budget is per user too, and the bench is one user.
+  // The frame budget is per user too, and the bench is one user; its clients share connections.
   SPOOL_WS_FRAMES_PER_SECOND: '1000000',
   SPOOL_WS_BYTES_PER_SECOND: '1073741824',
+  SPOOL_HTTP_REQUESTS_PER_SECOND: '1000000',
+  SPOOL_HTTP_BYTES_PER_SECOND: '1073741824',
 };
 
 export interface SharedServices {

@@ -261,7 +261,9 @@ describe('as useChat runs it (AbstractChat)', () => {
     const transport = new SpoolChatTransport({ client: spool });
     const chat = new TestChat({ id: 'chat', transport });
     const sending = chat.sendMessage({ text: 'a long one' });
-    await vi.waitFor(() => expect(textOf(chat.lastMessage)).not.toBe(''));
+    await vi.waitFor(() =>
+      expect(chat.lastMessage).toMatchObject({ role: 'assistant', parts: [{ text: expect.any(String) }] }),
+    );
     await chat.stop();
     await sending;
 
@@ -285,7 +287,9 @@ describe('as useChat runs it (AbstractChat)', () => {
       transport: new SpoolChatTransport({ client: spool, cancelOnStop: false }),
     });
     const sending = chat.sendMessage({ text: 'keep going' });
-    await vi.waitFor(() => expect(textOf(chat.lastMessage)).not.toBe(''));
+    await vi.waitFor(() =>
+      expect(chat.lastMessage).toMatchObject({ role: 'assistant', parts: [{ text: expect.any(String) }] }),
+    );
     await chat.stop();
     await sending;
 

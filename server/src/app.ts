@@ -59,6 +59,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     allowedOrigins,
     webDir: config.webDir,
     streams: sse,
+    requestBudget: config.abuse.httpRequestBudget,
   });
   const ws = attachWebSocket({
     server,

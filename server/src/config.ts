@@ -60,6 +60,8 @@ const envSchema = z.object({
   SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100_000).default(100),
   SPOOL_WS_FRAMES_PER_SECOND: int(1, 1_000_000).default(200),
   SPOOL_WS_BYTES_PER_SECOND: int(1024, 1 << 30).default(1 << 20),
+  SPOOL_HTTP_REQUESTS_PER_SECOND: int(1, 1_000_000).default(200),
+  SPOOL_HTTP_BYTES_PER_SECOND: int(1024, 1 << 30).default(1 << 20),
   SPOOL_MAX_CONNECTIONS_PER_USER: int(1, 1_000_000).default(50),
   /** Comma-separated browser origins allowed on WebSocket and HTTP/SSE; unset: any. */
   SPOOL_ALLOWED_ORIGINS: unsetIfEmpty(
@@ -147,6 +149,8 @@ export interface AbuseLimits {
   subscriptionsPerConnection: number;
   /** What one WebSocket, and one user across theirs, may send per second, checked before a frame is parsed; past it, the connection is closed (4429). */
   wsFrameBudget: FrameBudgetLimits;
+  /** What one HTTP connection may send per second (requests, body bytes), checked before a body is read; past it, 429 and the connection is closed. */
+  httpRequestBudget: FrameBudgetLimits;
   /** WebSockets plus SSE streams one user may hold open on one instance. */
   connectionsPerUser: number;
   /** Browser origins allowed; undefined: any. */
@@ -204,6 +208,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
       requestsPerMinute: e.SPOOL_REQUESTS_PER_MINUTE,
       subscriptionsPerConnection: e.SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       wsFrameBudget: { framesPerSecond: e.SPOOL_WS_FRAMES_PER_SECOND, bytesPerSecond: e.SPOOL_WS_BYTES_PER_SECOND },
+      httpRequestBudget: {
+        framesPerSecond: e.SPOOL_HTTP_REQUESTS_PER_SECOND,
+        bytesPerSecond: e.SPOOL_HTTP_BYTES_PER_SECOND,
+      },
       connectionsPerUser: e.SPOOL_MAX_CONNECTIONS_PER_USER,
       allowedOrigins: e.SPOOL_ALLOWED_ORIGINS,
     },

@@ -31,12 +31,26 @@ const trpcCodeOf: Partial<Record<SpoolErrorCode, TRPC_ERROR_CODE_KEY>> = {
   [SpoolErrorCode.serverBusy]: 'SERVICE_UNAVAILABLE',
 };
 
-/** A typed procedure error for anything a procedure throws; Spool's own errors keep their message. */
+/**
+ * A typed procedure error for anything a procedure throws; Spool's own errors keep their message.
+ * Spool's typed errors are built without a stack: it would only ever point here, and tRPC formats
+ * it into every error shape outside production, which made a refusal cost more than a success.
+ */
 export function toTRPCError(error: unknown): TRPCError {
   if (error instanceof TRPCError) return error;
   if (error instanceof SpoolError) {
     const code = trpcCodeOf[error.code] ?? 'INTERNAL_SERVER_ERROR';
-    return new TRPCError({ code, message: error.message, cause: error });
+    return withoutStack(() => new TRPCError({ code, message: error.message, cause: error }));
   }
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
+}
+
+function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

@@ -25,6 +25,8 @@ class AnswerWatch implements Subscriber, Watch {
   #next: number;
   #stopped = false;
   #current: Watch | undefined;
+  /** Takes a lookup still waiting for its turn out of the line when the watch stops. */
+  #lookups: AbortController | undefined;
 
   constructor(sources: AnswerSources, options: WatchAnswerOptions, subscriber: Subscriber) {
     this.#sources = sources;
@@ -45,6 +47,7 @@ class AnswerWatch implements Subscriber, Watch {
   stop(): void {
     this.#stopped = true;
     this.#current?.stop();
+    this.#lookups?.abort();
   }
 
   write(encoded: EncodedEvent): void {
@@ -81,7 +84,9 @@ class AnswerWatch implements Subscriber, Watch {
     const { streamId, ownerId } = this.#options;
     const fromIndex = this.#next;
     const { db, queries, store } = this.#sources;
-    const find = () => queries.run(ownerId, () => findAnswerByStream(db.em(), streamId));
+    this.#lookups = new AbortController();
+    const { signal } = this.#lookups;
+    const find = () => queries.run(ownerId, () => findAnswerByStream(db.em(), streamId), signal);
     let message = await find();
     if (!message || message.ownerId !== ownerId) throw new StreamNotFoundError(streamId);
     // Not saved yet: its generator may be putting a lost log back (the store restarted empty). Wait

@@ -29,21 +29,40 @@ export class PerUserQueries {
     this.#limits = limits;
   }
 
-  async run<T>(userId: string, query: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `query` in the user's turn. Aborting `signal` while it waits takes it out of the line, with
+   * neither a place nor a token spent (a subscription closed before its lookup came up).
+   */
+  async run<T>(userId: string, query: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
     let user = this.#users.get(userId);
     if (!user) {
       user = { tokens: this.#limits.burst, refilledAt: performance.now(), active: 0, waiting: [], timer: undefined };
       this.#users.set(userId, user);
     }
-    if (user.waiting.length > 0 || !this.#admit(user)) {
-      await new Promise<void>((resolve) => user.waiting.push(resolve));
-    }
+    if (user.waiting.length > 0 || !this.#admit(user)) await this.#turn(userId, user, signal);
     try {
       return await query();
     } finally {
       user.active--;
       this.#pump(userId, user);
     }
+  }
+
+  #turn(userId: string, user: UserQueue, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const leave = () => {
+        user.waiting.splice(user.waiting.indexOf(admitted), 1);
+        if (user.waiting.length === 0 && user.active === 0) this.#forget(userId, user);
+        reject(signal?.reason);
+      };
+      const admitted = () => {
+        signal?.removeEventListener('abort', leave);
+        resolve();
+      };
+      user.waiting.push(admitted);
+      signal?.addEventListener('abort', leave, { once: true });
+    });
   }
 
   /** Takes a place and a token if both are free. */
@@ -68,6 +87,11 @@ export class PerUserQueries {
           this.#pump(userId, user);
         }, waitMs);
       }
-    } else if (user.active === 0) this.#users.delete(userId);
+    } else if (user.active === 0) this.#forget(userId, user);
+  }
+
+  #forget(userId: string, user: UserQueue): void {
+    clearTimeout(user.timer);
+    this.#users.delete(userId);
   }
 }

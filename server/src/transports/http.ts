@@ -2,9 +2,11 @@ import http from 'node:http';
 import type { AnyRouter } from '@trpc/server';
 import { type CreateHTTPContextOptions, createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
+import type { FrameBudgetLimits } from '../limits/frame-budget.ts';
 import { originAllowed } from '../limits/origins.ts';
 import type { SpoolContext } from '../trpc/init.ts';
 import { chatPageHandler } from './chat-page.ts';
+import { httpRequestBudget } from './http-budget.ts';
 import { logProcedureError } from './procedure-errors.ts';
 import type { SseStreams } from './sse-streams.ts';
 
@@ -22,6 +24,8 @@ export interface HttpTransportOptions {
   webDir: string | undefined;
   /** `stream` over SSE on the fast path; what it leaves goes to tRPC. */
   streams: SseStreams;
+  /** What one connection may send per second (requests, body bytes); past it, 429 and the connection is closed. */
+  requestBudget: FrameBudgetLimits;
 }
 
 /**
@@ -38,9 +42,11 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
     onError: (info) => logProcedureError(options.log, info),
   });
   const chatPage = chatPageHandler(options.webDir, options.log);
+  const withinBudget = httpRequestBudget(options.router, options.requestBudget, options.log);
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path?.startsWith(`${trpcPath}/`)) {
+      if (!withinBudget(req, res)) return;
       if (!originAllowed(req, options.allowedOrigins)) {
         res.writeHead(403, { 'content-type': 'text/plain' }).end('origin not allowed\n');
         return;

@@ -57,9 +57,9 @@ export function streamErrorShape(router: AnyRouter, error: TRPCError, ctx: unkno
   return getErrorShape({ config: router._def._config, error, type: 'subscription', path: 'stream', input, ctx });
 }
 
-/** tRPC's message for a WebSocket connection it refused (`{ id: null, error }`), as its adapter sends when `createContext` fails. */
-export function wsConnectionError(router: AnyRouter, error: TRPCError): string {
-  const shape = getErrorShape({
+/** The error shape of a refusal that is no procedure's (a connection refused, a request turned away): the router's own formatter. */
+export function refusalErrorShape(router: AnyRouter, error: TRPCError): unknown {
+  return getErrorShape({
     config: router._def._config,
     error,
     type: 'unknown',
@@ -67,7 +67,11 @@ export function wsConnectionError(router: AnyRouter, error: TRPCError): string {
     input: undefined,
     ctx: undefined,
   });
-  return JSON.stringify({ id: null, error: shape });
+}
+
+/** tRPC's message for a WebSocket connection it refused (`{ id: null, error }`), as its adapter sends when `createContext` fails. */
+export function wsConnectionError(router: AnyRouter, error: TRPCError): string {
+  return JSON.stringify({ id: null, error: refusalErrorShape(router, error) });
 }
 
 /** What precedes `"result"` or `"error"` in every frame of one WebSocket subscription. */

@@ -48,6 +48,10 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
     noServer: true,
     maxPayload: options.maxPayloadBytes,
     WebSocket: StreamingWebSocket,
+    // One message per connection per turn of the event loop, as browsers do: a connection sending a
+    // burst of frames takes turns with everyone else's I/O instead of holding the loop until it is
+    // parsed (clients send few frames: subscribe, stop, their params).
+    allowSynchronousEvents: false,
   });
   const userBudgets = new UserFrameBudgets(options.frameBudget);
   const handler = applyWSSHandler({
@@ -116,9 +120,12 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
       webSocketCloseCodes.tooManyConnections,
       `too many messages: at most ${framesPerSecond} frames and ${bytesPerSecond} bytes a second; reconnect after 1 s`,
     );
-    // Nothing more is read from it (what it sent on is never parsed); the close frame still goes out,
-    // and the connection is cut a moment later.
-    tcpSocketOf(socket).pause();
+    // What it sends from now on is dropped unparsed (away from ws, which would parse what a paused
+    // socket had buffered when it closes); the close frame still goes out, and the connection is cut a
+    // moment later.
+    const tcp = tcpSocketOf(socket);
+    tcp.removeAllListeners('data');
+    tcp.resume();
     setTimeout(() => socket.terminate(), closeHandshakeMs).unref();
   };
   return {

@@ -58,6 +58,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       subscriptionsPerConnection: 100_000,
       connectionsPerUser: 1_000_000,
       wsFrameBudget: { framesPerSecond: 1_000_000, bytesPerSecond: 1 << 30 },
+      httpRequestBudget: { framesPerSecond: 1_000_000, bytesPerSecond: 1 << 30 },
       allowedOrigins: undefined,
       ...options.abuse,
     },

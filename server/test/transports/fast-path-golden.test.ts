@@ -56,21 +56,16 @@ describe('the fast path puts the same bytes on the wire as tRPC itself', () => {
     }
   });
 
-  it('WebSocket: errors after the start (unknown stream, index out of range) and a duplicate id', async () => {
+  it('WebSocket: errors after the start (unknown stream, index out of range)', async () => {
     const { spool, generic, streamId } = await finishedAnswer();
     for (const input of [{ streamId: randomUUID() }, { streamId, fromIndex: 500 }]) {
       const ours = await framesOf(spool.url, [subscribe(input)], stoppedOrRefused);
       expect(ours).toEqual(await framesOf(generic, [subscribe(input)], stoppedOrRefused));
       expect(ours.map((frame) => Object.keys(JSON.parse(frame)).at(-1))).toEqual(['result', 'error', 'result']);
     }
-    const twice = [subscribe({ streamId, fromIndex: 13 }), subscribe({ streamId, fromIndex: 13 })];
-    const hasDuplicate = (frames: string[]) => frames.some((frame) => frame.includes('Duplicate id'));
-    const ours = await framesOf(spool.url, twice, hasDuplicate);
-    const theirs = await framesOf(generic, twice, hasDuplicate);
-    expect(ours.find((frame) => frame.includes('Duplicate'))).toBe(theirs.find((frame) => frame.includes('Duplicate')));
   });
 
-  it('WebSocket: subscription.stop is answered with stopped, and PING with PONG', async () => {
+  it('WebSocket: subscription.stop is answered with stopped, a duplicate id refused, PING answered with PONG', async () => {
     const spool = await startTestServer({ demoTokens: 10_000, demoTokensPerSecond: 20 });
     const generic = await startGenericTrpc(spool);
     const { streamId } = await connect(spool.url, 'ws').sendMessage.mutate({ content: 'a long answer' });
@@ -78,6 +73,14 @@ describe('the fast path puts the same bytes on the wire as tRPC itself', () => {
     const sent = [subscribe({ streamId }), { id: 1, method: 'subscription.stop' }];
     const ours = await framesOf(spool.url, sent, stopped);
     expect(ours.at(-1)).toBe((await framesOf(generic, sent, stopped)).at(-1));
+    // A second subscription with the id of a live one (each frame is handled in a turn of its own,
+    // so the first must still be running when the second comes).
+    const twice = [subscribe({ streamId }), subscribe({ streamId })];
+    const hasDuplicate = (frames: string[]) => frames.some((frame) => frame.includes('Duplicate id'));
+    const duplicate = (frames: string[]) => frames.find((frame) => frame.includes('Duplicate'));
+    expect(duplicate(await framesOf(spool.url, twice, hasDuplicate))).toBe(
+      duplicate(await framesOf(generic, twice, hasDuplicate)),
+    );
     const pong = (frames: string[]) => frames.includes('PONG');
     expect(await framesOf(spool.url, ['PING'], pong)).toContain('PONG');
   });
