@@ -26,7 +26,7 @@ export function serverEnv(services: SharedServices | undefined, extra: Record<st
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
-    SPOOL_SHUTDOWN_GRACE_MS: '0',
+    SPOOL_DRAIN_MS: '0',
     ...unlimitedUser,
     ...(services
       ? { REDIS_URL: services.redisUrl, SPOOL_REDIS_PREFIX: services.prefix, DATABASE_URL: services.databaseUrl }

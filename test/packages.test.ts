@@ -63,13 +63,15 @@ afterAll(async () => {
 
 describe('the packages, installed from their tarballs into a new app', () => {
   it('run a Spool server on Node 22 from JavaScript, and stream its answers to scripts on Node 22 and 24', async () => {
-    const { url } = await startServer(node22, ['node_modules/@spool/server/dist/main.js'], /listening on (\S+)/, {
+    // JSON logs only: the banner is the `listening` line on stdout.
+    const { url } = await startServer(node22, ['node_modules/@spool/server/dist/main.js'], /"url":"([^"]+)"/, {
       PORT: '0',
+      SPOOL_LOG_FORMAT: 'json',
       SPOOL_DATA_DIR: 'memory://',
       SPOOL_WEB_DIR: 'off',
       SPOOL_DEMO_TOKENS: '5',
       SPOOL_DEMO_TOKENS_PER_SECOND: '0',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     });
     for (const [node, transport, version] of [
       [node22, 'auto', /^v22\./],

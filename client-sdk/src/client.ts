@@ -1,11 +1,11 @@
 import type { AppRouter } from '@spool/server/router';
-import type { SendMessageInput, SendMessageOutput, StreamEvent } from '@spool/shared';
+import { type SendMessageInput, type SendMessageOutput, SpoolErrorCode, type StreamEvent } from '@spool/shared';
 import { createTRPCClient, type TRPCClient } from '@trpc/client';
 import type { DataTransformerOptions } from '@trpc/server/unstable-core-do-not-import';
 import { type ChatOptions, type ChatReply, startChat } from './chat.ts';
 import { checkedPath, checkedTransport, checkedUrl } from './client-options.ts';
 import { connectionLost, SpoolClientErrorCode, SpoolError, toSpoolError } from './errors.ts';
-import { defaultRetryPolicy, type RetryPolicy } from './retry.ts';
+import { defaultRetryPolicy, type RetryPolicy, retryDelayMs, sleep } from './retry.ts';
 import { resumableStream, type StreamOptions } from './stream.ts';
 import {
   type ActiveTransport,
@@ -49,7 +49,10 @@ export interface SpoolClient {
   trpc: TRPCClient<AppRouter>;
   /** The transport in use ('ws' or 'sse'); with 'auto', it is chosen at the first call. */
   activeTransport(): Promise<ActiveTransport>;
-  /** Starts an answer and returns its ids at once; the answer streams through `stream()`. */
+  /**
+   * Starts an answer and returns its ids at once; the answer streams through `stream()`. Sent again
+   * (with the retry policy) when the instance it reached is shutting down (`SHUTTING_DOWN`).
+   */
   sendMessage(input: SendMessageInput): Promise<SendMessageOutput>;
   /**
    * Every event of a stream from `fromIndex`, typed and in order, each once, ending after the
@@ -120,8 +123,18 @@ export function createSpoolClient(options: SpoolClientOptions): SpoolClient {
     activeTransport(): Promise<ActiveTransport> {
       return connection.activeTransport();
     },
-    sendMessage(input: SendMessageInput): Promise<SendMessageOutput> {
-      return call((signal) => trpc.sendMessage.mutate(input, { signal }));
+    async sendMessage(input: SendMessageInput): Promise<SendMessageOutput> {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await call((signal) => trpc.sendMessage.mutate(input, { signal }));
+        } catch (error) {
+          // An instance shutting down refuses before it starts anything: sent again, the message
+          // reaches another instance (the refusal closed the HTTP connection; a WebSocket moves).
+          const shuttingDown = error instanceof SpoolError && error.code === SpoolErrorCode.shuttingDown;
+          if (!shuttingDown || attempt >= retry.maxRetries) throw error;
+          await sleep(retryDelayMs(retry, attempt), closed.signal);
+        }
+      }
     },
     stream(streamId: string, streamOptions: StreamOptions = {}): AsyncGenerator<StreamEvent, void> {
       const { signal } = streamOptions;

@@ -27,7 +27,7 @@ export interface SpoolServer {
   services: SpoolServices;
   /** Drops every client connection (WebSocket and SSE) without stopping: clients reconnect. */
   dropConnections(): void;
-  /** Stops accepting, tells WebSocket clients to reconnect elsewhere, finishes or ends generations, closes. Idempotent. */
+  /** Drains (see `close` below): stops accepting, moves clients elsewhere, lets answers finish, closes. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -60,6 +60,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     webDir: config.webDir,
     streams: sse,
     requestBudget: config.abuse.httpRequestBudget,
+    readiness: services.readiness,
   });
   const ws = attachWebSocket({
     server,
@@ -88,8 +89,19 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
   let closing: Promise<void> | undefined;
+  /**
+   * The drain: not ready, no new connection or answer; with a shared store, watchers are sent to other
+   * instances at once (they resume from their last event); the answers generating here run to their
+   * end (up to the drain time), then everything closes.
+   */
   const close = async () => {
+    services.readiness.startDraining();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if (services.storeKind === 'redis') {
+      ws.moveClients();
+      sse.moveClients();
+    }
+    await services.finishAnswers();
     await ws.close();
     sse.close();
     server.closeAllConnections();

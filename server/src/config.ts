@@ -30,6 +30,8 @@ const envSchema = z.object({
   PORT: int(0, 65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `text`: the start-up banner as text on stderr; `json`: as a log line, nothing but JSON anywhere. */
+  SPOOL_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   /** Unset: the in-process store of the embedded mode. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   SPOOL_REDIS_PREFIX: z
@@ -54,7 +56,7 @@ const envSchema = z.object({
   SPOOL_FINAL_RETRY_MAX_MS: int(10, 600_000).default(5_000),
   SPOOL_LOG_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3600),
   SPOOL_LEASE_MS: int(500, 600_000).default(10_000),
-  SPOOL_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  SPOOL_DRAIN_MS: int(0, 3_600_000).default(30_000),
   SPOOL_MAX_STREAMS_PER_USER: int(1, 100_000).default(10),
   SPOOL_REQUESTS_PER_MINUTE: int(1, 1_000_000).default(300),
   SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100_000).default(100),
@@ -100,6 +102,7 @@ export interface SpoolConfig {
   port: number;
   host: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  logFormat: z.infer<typeof envSchema>['SPOOL_LOG_FORMAT'];
   redisUrl: string | undefined;
   redisPrefix: string;
   database: {
@@ -129,7 +132,8 @@ export interface SpoolConfig {
   /** Answers one user may have generating at once, across all instances. */
   maxStreamsPerUser: number;
   abuse: AbuseLimits;
-  shutdownGraceMs: number;
+  /** On SIGTERM, how long answers in flight may run to their end before they end with SHUTTING_DOWN. */
+  drainMs: number;
   /** How often WebSockets are pinged; one that stops answering is closed. */
   wsPingMs: number;
   /** The chat page's folder, served at `/`; undefined: no page. */
@@ -187,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.SPOOL_LOG_FORMAT,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.SPOOL_REDIS_PREFIX,
     database: {
@@ -215,7 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
       connectionsPerUser: e.SPOOL_MAX_CONNECTIONS_PER_USER,
       allowedOrigins: e.SPOOL_ALLOWED_ORIGINS,
     },
-    shutdownGraceMs: e.SPOOL_SHUTDOWN_GRACE_MS,
+    drainMs: e.SPOOL_DRAIN_MS,
     wsPingMs: e.SPOOL_WS_PING_MS,
     webDir: e.SPOOL_WEB_DIR === 'off' ? undefined : resolve(e.SPOOL_WEB_DIR ?? builtChatPage),
     wsMaxBufferedBytes: e.SPOOL_WS_MAX_BUFFERED_BYTES,

@@ -29,6 +29,7 @@ const trpcCodeOf: Partial<Record<SpoolErrorCode, TRPC_ERROR_CODE_KEY>> = {
   [SpoolErrorCode.storeUnavailable]: 'SERVICE_UNAVAILABLE',
   [SpoolErrorCode.databaseUnavailable]: 'SERVICE_UNAVAILABLE',
   [SpoolErrorCode.serverBusy]: 'SERVICE_UNAVAILABLE',
+  [SpoolErrorCode.shuttingDown]: 'SERVICE_UNAVAILABLE',
 };
 
 /**

@@ -12,26 +12,40 @@ async function main(): Promise<void> {
   const { storeKind, db, provider } = spool.services;
   const streamLog = storeKind === 'redis' ? 'the Redis stream log' : 'the in-process stream log';
   const database = db.kind === 'postgresql' ? 'PostgreSQL' : `embedded PGlite (${config.database.dataDir})`;
-  process.stdout.write(
-    `Spool is listening on ${spool.url} (HTTP, SSE and WebSocket) with ${streamLog} and ${database}.\n`,
-  );
-  process.stdout.write(
-    `Answers come from ${provider.defaultModel} (callers may pick: ${provider.models.join(', ')}).\n`,
-  );
-  // The chat page and the chat command live in Spool's repository; an installed server has neither.
-  if (config.webDir && chatPageBuilt(config.webDir)) {
-    const urlFlag = spool.url === 'http://127.0.0.1:3000/trpc' ? '' : ` --url ${spool.url}`;
-    process.stdout.write(`Chat in a browser: ${new URL('/', spool.url).href}\n`);
-    process.stdout.write(`Or in a terminal: npm run chat --${urlFlag} "hello"\n`);
+  if (config.logFormat === 'json') {
+    // Asked for JSON only: the banner is a log line like any other.
+    log.info({ url: spool.url, store: storeKind, database: db.kind, models: provider.models }, 'listening');
+  } else {
+    // On stderr: stdout is the JSON log stream.
+    const lines = [
+      `Spool is listening on ${spool.url} (HTTP, SSE and WebSocket) with ${streamLog} and ${database}.`,
+      `Answers come from ${provider.defaultModel} (callers may pick: ${provider.models.join(', ')}).`,
+    ];
+    // The chat page and the chat command live in Spool's repository; an installed server has neither.
+    if (config.webDir && chatPageBuilt(config.webDir)) {
+      const urlFlag = spool.url === 'http://127.0.0.1:3000/trpc' ? '' : ` --url ${spool.url}`;
+      lines.push(
+        `Chat in a browser: ${new URL('/', spool.url).href}`,
+        `Or in a terminal: npm run chat --${urlFlag} "hello"`,
+      );
+    }
+    process.stderr.write(`${lines.join('\n')}\n`);
   }
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    const answers = spool.services.generations.size;
+    log.info(
+      { signal, answers, drainMs: config.drainMs },
+      'draining: answers in flight run to their end, clients move',
+    );
     spool.close().then(
-      () => process.exit(0),
+      () => {
+        log.info({ signal }, 'drained');
+        process.exit(0);
+      },
       (error: unknown) => {
         log.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -9,6 +9,7 @@ import { DemoProvider } from './generation/demo-provider.ts';
 import { Generations } from './generation/generations.ts';
 import { OpenAIProvider } from './generation/openai-provider.ts';
 import type { ModelProvider } from './generation/provider.ts';
+import { Readiness } from './health/readiness.ts';
 import { ConnectionCounts } from './limits/connection-counts.ts';
 import { FifoSemaphore } from './limits/fifo-semaphore.ts';
 import { PerUserQueries } from './limits/per-user-queries.ts';
@@ -45,9 +46,13 @@ export interface SpoolServices {
   limits: SubscriptionLimits;
   /** Each user's database reads (history, saved answers), a few at a time. */
   queries: PerUserQueries;
+  /** Whether this instance should get traffic (`/readyz`); draining once it is shutting down. */
+  readiness: Readiness;
   /** Spool's parts of a WebSocket's tRPC context, for an app that serves Spool over its own WebSocket server. */
   webSocketContext(socket: WebSocket): Required<Pick<SpoolContext, 'subscriptions' | 'waitForDrain'>>;
-  /** Finishes or ends the generations (waiting up to the configured grace), then closes the store and the database. */
+  /** Lets the answers in flight run to their end (up to the configured drain time), then ends the rest; once. */
+  finishAnswers(): Promise<void>;
+  /** Finishes the answers, then closes the store and the database. */
   close(): Promise<void>;
 }
 
@@ -55,6 +60,9 @@ export interface SpoolServices {
 const queriesInFlightPerUser = 3;
 /** Reads one user may start at once before they are paced to their request rate. */
 const queryBurstPerUser = 20;
+
+/** How long the store and the database have to answer a readiness probe: `/readyz` turns within a second. */
+const readinessTimeoutMs = 500;
 
 /** How long a conversation's recent history stays cached; each final write refreshes it. */
 const historyTtlMs = 10 * 60 * 1000;
@@ -105,8 +113,10 @@ export async function openSpoolServices(
     perSecond: config.abuse.requestsPerMinute / 60,
     burst: queryBurstPerUser,
   });
+  const readiness = new Readiness({ pingStore: opened.ping, pingDatabase: db.ping, timeoutMs: readinessTimeoutMs });
   const router = createSpoolRouter(
     createSpoolApi({
+      draining: () => readiness.draining,
       limits,
       store,
       generations,
@@ -123,6 +133,12 @@ export async function openSpoolServices(
     }),
   );
   const recovery = scheduleRecovery({ db, store, generations, history, log }, config.recoveryIntervalMs);
+  let finishing: Promise<void> | undefined;
+  const finishAnswers = () =>
+    (finishing ??= (async () => {
+      await recovery.stop();
+      await generations.shutdown(config.drainMs);
+    })());
 
   return {
     router,
@@ -136,10 +152,11 @@ export async function openSpoolServices(
     connections,
     limits,
     queries,
+    readiness,
     webSocketContext: (socket) => webSocketContext(socket, config.wsMaxBufferedBytes),
+    finishAnswers,
     async close() {
-      await recovery.stop();
-      await generations.shutdown(config.shutdownGraceMs);
+      await finishAnswers();
       await provider.close?.();
       await opened.close();
       await db.close();

@@ -44,6 +44,8 @@ export interface Database {
   statements: StatementPool;
   /** Each answer's exchange and final answer, group-committed through `statements`. */
   answers: AnswerWrites;
+  /** Resolves when the database answers a trivial query (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     em,
     statements,
     answers: new AnswerWrites({ statements, em }),
+    async ping() {
+      await orm.em.getConnection().execute('select 1');
+    },
     async close() {
       await statements.close();
       await orm.close();

@@ -31,6 +31,8 @@ export interface OpenedStore {
   /** Conversations' recent messages, cached for the model. */
   history: HistoryEntries;
   kind: 'memory' | 'redis';
+  /** Resolves when the store answers, and live events can reach this instance (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       starts: new MemoryAnswerStarts(keyValue, userLeases, store),
       history: new MemoryHistoryEntries(),
       kind: 'memory',
+      ping: async () => {},
       close: () => store.close(),
     };
   }
@@ -110,6 +113,11 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       cancelChannel: store.cancelChannel,
     }),
     kind: 'redis',
+    async ping() {
+      // Commands alone are not enough: without the subscriber, no live event reaches a watcher here.
+      if (subscriber.status !== 'ready') throw new Error(`the Redis subscriber connection is ${subscriber.status}`);
+      await redis.ping();
+    },
     async close() {
       await store.close();
       await Promise.all([closeRedis(redis), closeRedis(subscriber)]);

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AnyRouter } from '@trpc/server';
 import { type CreateHTTPContextOptions, createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
+import type { Readiness } from '../health/readiness.ts';
 import type { FrameBudgetLimits } from '../limits/frame-budget.ts';
 import { originAllowed } from '../limits/origins.ts';
 import type { SpoolContext } from '../trpc/init.ts';
@@ -26,11 +27,13 @@ export interface HttpTransportOptions {
   streams: SseStreams;
   /** What one connection may send per second (requests, body bytes); past it, 429 and the connection is closed. */
   requestBudget: FrameBudgetLimits;
+  /** `/readyz`; while draining, every response also closes its connection, so clients reconnect elsewhere. */
+  readiness: Readiness;
 }
 
 /**
- * Queries, mutations and SSE subscriptions (for `httpSubscriptionLink`; `stream` on the fast path) under `/trpc`, `/healthz`,
- * and the chat page at `/`.
+ * Queries, mutations and SSE subscriptions (for `httpSubscriptionLink`; `stream` on the fast path) under `/trpc`,
+ * `/healthz` (the process lives), `/readyz` (it should get traffic), and the chat page at `/`.
  * The WebSocket transport shares this server's port (see `ws.ts`).
  */
 export function createHttpServer(options: HttpTransportOptions): http.Server {
@@ -43,7 +46,9 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
   });
   const chatPage = chatPageHandler(options.webDir, options.log);
   const withinBudget = httpRequestBudget(options.router, options.requestBudget, options.log);
+  const { readiness } = options;
   return http.createServer((req, res) => {
+    if (readiness.draining) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?')[0];
     if (path?.startsWith(`${trpcPath}/`)) {
       if (!withinBudget(req, res)) return;
@@ -56,6 +61,10 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
       if (!options.streams.handle(req, res)) trpc(req, res);
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    } else if (path === '/readyz') {
+      readiness.check().then((report) => {
+        res.writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
+      });
     } else {
       chatPage(req, res);
     }

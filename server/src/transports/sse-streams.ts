@@ -37,6 +37,11 @@ export interface SseStreamsOptions extends FastStreamDeps {
 export interface SseStreams {
   /** Serves the request if it is a well-formed `stream` subscription; false: tRPC's to answer. */
   handle(req: http.IncomingMessage, res: http.ServerResponse): boolean;
+  /**
+   * Ends every stream with no `return` event: to the client a dropped connection, which it reopens
+   * (through the balancer, on another instance) from its last event id.
+   */
+  moveClients(): void;
   close(): void;
 }
 
@@ -141,6 +146,13 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
       }
       void serve(req, res, input.data, connectionParams);
       return true;
+    },
+    moveClients() {
+      for (const res of open.keys()) {
+        // Its connection closes too: a kept-alive one would bring the client back here.
+        const { socket } = res;
+        res.end(() => socket?.destroySoon());
+      }
     },
     close() {
       clearInterval(pinger);

@@ -38,7 +38,13 @@ export interface WsTransportOptions {
 export interface WsTransport {
   /** Closes every socket at once, as a network failure would: the clients reconnect and resume. */
   dropConnections(): void;
-  /** Tells clients to reconnect (to another instance), then closes. */
+  /**
+   * Tells clients to reconnect (tRPC's `reconnect` notification): a `wsLink` opens a new connection,
+   * through the balancer to another instance, moves its subscriptions there from their last event,
+   * and closes this one; until then this one goes on serving.
+   */
+  moveClients(): void;
+  /** Tells clients to reconnect, then closes. */
   close(): Promise<void>;
 }
 
@@ -131,6 +137,9 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
   return {
     dropConnections() {
       for (const client of wss.clients) client.terminate();
+    },
+    moveClients() {
+      handler.broadcastReconnectNotification();
     },
     close() {
       options.refusals.close();

@@ -25,6 +25,8 @@ export interface TestServerOptions {
   auth?: SpoolConfig['auth'];
   maxStreamsPerUser?: number;
   wsPingMs?: number;
+  /** How long `close()` lets answers run; default 0 (tests stop at once). */
+  drainMs?: number;
   /** The chat page's built files; default none. */
   webDir?: string;
   /** Default: no practical limit (tests of the limits set them). */
@@ -43,7 +45,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     redisPrefix: options.redisPrefix ?? base.redisPrefix,
     leaseMs: options.leaseMs ?? base.leaseMs,
     wsMaxBufferedBytes: options.wsMaxBufferedBytes ?? base.wsMaxBufferedBytes,
-    shutdownGraceMs: 0,
+    drainMs: options.drainMs ?? 0,
     database: { url: await testDatabaseUrl(), dataDir: 'memory://', migrate: false, poolSize: 2, ...options.database },
     finalRetryMaxMs: options.finalRetryMaxMs ?? 200,
     // Long enough that only `services.recovery.runNow()` runs a pass after the one at start.

@@ -1,0 +1,41 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
+
+const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+export interface SpoolProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+}
+
+/**
+ * `npm start` as a process of the test's own (from the sources), on port 0 with `env` over a quiet
+ * base; resolves once it listens. Killed when the test finishes if still running.
+ */
+export async function startSpoolProcess(env: Record<string, string>): Promise<SpoolProcess> {
+  const child = spawn(process.execPath, ['--conditions=@spool/source', main], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', SPOOL_WEB_DIR: 'off', ...env },
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const lines = createInterface({ input: child.stderr! });
+  const listening = new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const url = /listening on (\S+)/.exec(line)?.[1];
+      if (url) resolve(url);
+      else process.stderr.write(`${line}\n`); // a warning or a crash's stack belongs in the test's output
+    });
+    void exited.then((code) => reject(new Error(`the Spool process exited with ${code} before it listened`)));
+  });
+  const url = await listening;
+  return { url, port: Number(new URL(url).port), child, exited };
+}
