@@ -2,6 +2,7 @@ import type { StreamEvent } from '@spool/shared';
 import pg from 'pg';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createSpoolClient } from '../../../client-sdk/src/client.ts';
+import { collect } from '../../../client-sdk/test/helpers/sdk.ts';
 import { startBalancer } from '../helpers/balancer.ts';
 import { connect, watch } from '../helpers/clients.ts';
 import { testDatabaseUrl } from '../helpers/database.ts';
@@ -109,7 +110,7 @@ describe('a rolling restart behind a balancer', () => {
     const second = await sdk.sendMessage({ content: 'sent while x drains' });
     expect(y.services.generations.has(second.streamId)).toBe(true);
     for (const { streamId } of [first, second]) {
-      expect((await Array.fromAsync(sdk.stream(streamId))).at(-1)).toMatchObject({ type: 'done' });
+      expect((await collect(sdk.stream(streamId))).at(-1)).toMatchObject({ type: 'done' });
     }
     await draining;
   });
