@@ -5,6 +5,7 @@ import { RefusedSources } from './limits/refused-sources.ts';
 import { openSpoolServices, type SpoolServices, type SpoolServicesOptions } from './services.ts';
 import { fastStreamDeps } from './transports/fast-streams.ts';
 import { createHttpServer, trpcPath } from './transports/http.ts';
+import { ProcedureErrors } from './transports/procedure-errors.ts';
 import { createSseStreams } from './transports/sse-streams.ts';
 import { attachWebSocket } from './transports/ws.ts';
 import { createHttpContext, createWsContext } from './trpc/context.ts';
@@ -42,12 +43,14 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     log.warn('no authentication configured (SPOOL_JWT_SECRET or SPOOL_JWKS_URL): every caller is the one local user');
   }
   const { allowedOrigins } = config.abuse;
+  const errors = new ProcedureErrors(log, services.metrics);
   const fastStreams = fastStreamDeps({
     router,
     sources: { store: services.store, db: services.db, queries: services.queries },
     limits: services.limits,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     log,
+    errors,
   });
   const httpContext = createHttpContext(auth);
   const sse = createSseStreams({ ...fastStreams, path: `${trpcPath}/stream`, createContext: httpContext });
@@ -61,6 +64,8 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     streams: sse,
     requestBudget: config.abuse.httpRequestBudget,
     readiness: services.readiness,
+    metrics: { registry: services.metrics.registry, token: config.metricsToken },
+    errors,
   });
   const ws = attachWebSocket({
     server,
@@ -73,6 +78,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     streams: fastStreams,
     refusals: new RefusedSources({ limit: refusedConnectionsPerWindow, windowMs: refusalWindowMs, log }),
     frameBudget: config.abuse.wsFrameBudget,
+    errors,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -82,6 +88,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
   } catch (error) {
     sse.close();
     await ws.close();
+    errors.close();
     await services.close();
     throw error;
   }
@@ -106,6 +113,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     sse.close();
     server.closeAllConnections();
     await closed;
+    errors.close();
     await services.close();
   };
   return {

@@ -32,6 +32,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `text`: the start-up banner as text on stderr; `json`: as a log line, nothing but JSON anywhere. */
   SPOOL_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  /** Set: `/metrics` asks for it as a bearer token. */
+  SPOOL_METRICS_TOKEN: unsetIfEmpty(z.string().min(16, 'at least 16 characters').optional()),
   /** Unset: the in-process store of the embedded mode. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   SPOOL_REDIS_PREFIX: z
@@ -103,6 +105,8 @@ export interface SpoolConfig {
   host: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   logFormat: z.infer<typeof envSchema>['SPOOL_LOG_FORMAT'];
+  /** The bearer token `/metrics` asks for; undefined: open, like `/healthz`. */
+  metricsToken: string | undefined;
   redisUrl: string | undefined;
   redisPrefix: string;
   database: {
@@ -192,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     logFormat: e.SPOOL_LOG_FORMAT,
+    metricsToken: e.SPOOL_METRICS_TOKEN,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.SPOOL_REDIS_PREFIX,
     database: {

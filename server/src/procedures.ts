@@ -34,7 +34,7 @@ export function createSpoolApi(deps: SpoolApiDeps): SpoolApi {
       return sendMessage(deps, userId, input);
     },
     async *watch(ctx, { streamId, fromIndex, signal }) {
-      const release = takeSubscriptionSlot(ctx, limits);
+      const release = takeSubscriptionSlot(ctx, limits, fromIndex);
       try {
         yield* readAnswer(sources, { streamId, ownerId: ctx.userId, fromIndex, signal });
       } finally {

@@ -16,6 +16,7 @@ import { PerUserQueries } from './limits/per-user-queries.ts';
 import { RequestRate } from './limits/request-rate.ts';
 import type { SubscriptionLimits } from './limits/subscription-slots.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { SpoolMetrics } from './metrics/spool-metrics.ts';
 import { createSpoolApi } from './procedures.ts';
 import { openStore } from './store/open-store.ts';
 import type { StreamStore } from './store/types.ts';
@@ -46,6 +47,8 @@ export interface SpoolServices {
   limits: SubscriptionLimits;
   /** Each user's database reads (history, saved answers), a few at a time. */
   queries: PerUserQueries;
+  /** This instance's Prometheus metrics (`/metrics`). */
+  metrics: SpoolMetrics;
   /** Whether this instance should get traffic (`/readyz`); draining once it is shutting down. */
   readiness: Readiness;
   /** Spool's parts of a WebSocket's tRPC context, for an app that serves Spool over its own WebSocket server. */
@@ -82,10 +85,21 @@ export async function openSpoolServices(
     log,
     userLeases: { limit: config.maxStreamsPerUser, ttlMs: config.leaseMs },
   });
-  const db = await openDatabase({ ...config.database, log, onQuery: options.onQuery }).catch(async (error: unknown) => {
-    await opened.close();
-    throw error;
+  const starting = new FifoSemaphore(config.maxStarting);
+  const metrics = new SpoolMetrics({
+    activeAnswers: () => generations.size,
+    startQueueDepth: () => starting.waiting,
   });
+  const observeStatement = (seconds: number, error: unknown) => {
+    metrics.databaseStatements.observe(seconds);
+    if (error !== undefined) metrics.databaseErrors.inc();
+  };
+  const db = await openDatabase({ ...config.database, log, onQuery: options.onQuery, observeStatement }).catch(
+    async (error: unknown) => {
+      await opened.close();
+      throw error;
+    },
+  );
   const { store, keyValue, userLeases, starts } = opened;
   const history = new HistoryCache({
     db,
@@ -99,7 +113,16 @@ export async function openSpoolServices(
     log,
     retry: { firstDelayMs: Math.min(100, config.finalRetryMaxMs), maxDelayMs: config.finalRetryMaxMs },
   });
-  const generations = new Generations({ store, provider, history, finals, userLeases, log, leaseMs: config.leaseMs });
+  const generations = new Generations({
+    store,
+    provider,
+    history,
+    finals,
+    userLeases,
+    log,
+    leaseMs: config.leaseMs,
+    metrics,
+  });
   const claims = new ClientMessageClaims({ keyValue, ttlMs: clientMessageIdTtlMs, waitMs: 10_000 });
   const connections = new ConnectionCounts(config.abuse.connectionsPerUser);
   const rate = new RequestRate(keyValue, config.abuse.requestsPerMinute);
@@ -107,6 +130,7 @@ export async function openSpoolServices(
     rate,
     connections,
     subscriptionsPerConnection: config.abuse.subscriptionsPerConnection,
+    metrics,
   };
   const queries = new PerUserQueries({
     concurrency: queriesInFlightPerUser,
@@ -126,7 +150,8 @@ export async function openSpoolServices(
       starts,
       rate,
       leaseMs: config.leaseMs,
-      starting: new FifoSemaphore(config.maxStarting),
+      starting,
+      metrics,
       queries,
       startDeadlineMs: config.startDeadlineMs,
       log,
@@ -152,6 +177,7 @@ export async function openSpoolServices(
     connections,
     limits,
     queries,
+    metrics,
     readiness,
     webSocketContext: (socket) => webSocketContext(socket, config.wsMaxBufferedBytes),
     finishAnswers,

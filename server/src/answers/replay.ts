@@ -12,6 +12,11 @@ export class AnswerRecorder {
   readonly #texts: string[] = [];
   readonly #replay: ReplayData = { tokenLengths: [], events: [] };
 
+  /** Token events recorded so far. */
+  get tokens(): number {
+    return this.#texts.length;
+  }
+
   /** The index the next event gets: events recorded so far. */
   get nextIndex(): number {
     return replayLength(this.#replay);

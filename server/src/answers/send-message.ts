@@ -9,6 +9,7 @@ import type { ModelProvider } from '../generation/provider.ts';
 import { startEventOf } from '../generation/run-generation.ts';
 import { type FifoSemaphore, QueueDeadlineError } from '../limits/fifo-semaphore.ts';
 import type { RequestRate } from '../limits/request-rate.ts';
+import type { SpoolMetrics } from '../metrics/spool-metrics.ts';
 import type { AnswerStart, AnswerStarts } from '../store/answer-starts.ts';
 import type { ClientMessageClaims } from './client-message-claims.ts';
 
@@ -23,6 +24,8 @@ export interface SendMessageDeps {
   leaseMs: number;
   /** The answers starting at once on this instance; the rest wait their turn. */
   starting: FifoSemaphore;
+  /** Counts how long starts wait their turn; unset: nothing is counted. */
+  metrics?: SpoolMetrics | undefined;
   /** How long a start may wait for its turn in a burst. */
   startDeadlineMs: number;
   log: Logger;
@@ -59,6 +62,7 @@ export async function sendMessage(
       `too many answers are starting at once; none could start for you within ${deps.startDeadlineMs} ms, try again`,
     );
   });
+  deps.metrics?.startWait.observe((Date.now() - arrivedAt) / 1000);
   try {
     return await start(deps, { ownerId, input, model, arrivedAt });
   } finally {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { migrationsList } from '../../../migrations/index.ts';
 import { AnswerWrites } from './answer-writes.ts';
 import { entities } from './entities.ts';
+import { observedStatements, type StatementObserver } from './observed-statements.ts';
 import {
   type PgliteQueries,
   PgliteStatementPool,
@@ -33,6 +34,8 @@ export interface DatabaseOptions {
   log: Logger;
   /** Sees every SQL statement before it runs (tests count queries with it). */
   onQuery?: (sql: string) => void;
+  /** Sees each answer-path statement once it ran (metrics). */
+  observeStatement?: StatementObserver | undefined;
 }
 
 export interface Database {
@@ -85,9 +88,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let statements: StatementPool;
   try {
     if (options.migrate) await orm.migrator.up();
-    statements = options.url
-      ? await openPgStatements({ url: options.url, size: options.poolSize, connection, log, onQuery })
-      : new PgliteStatementPool((await orm.em.getConnection().getNativeClient()) as PgliteQueries, onQuery);
+    statements = observedStatements(
+      options.url
+        ? await openPgStatements({ url: options.url, size: options.poolSize, connection, log, onQuery })
+        : new PgliteStatementPool((await orm.em.getConnection().getNativeClient()) as PgliteQueries, onQuery),
+      options.observeStatement,
+    );
   } catch (error) {
     await orm.close();
     throw error;

@@ -31,6 +31,7 @@ export class Generations {
 
   /** Starts a generation and returns at once; the stream must already exist. */
   start(job: GenerationJob): void {
+    this.#deps.metrics?.answersStarted.inc();
     const stop = new AbortController();
     const finished = this.#run(job, stop);
     this.#running.set(job.streamId, { stop, finished });

@@ -17,7 +17,8 @@ import { finalAnswerOf } from '../answers/outcome.ts';
 import { AnswerRecorder } from '../answers/replay.ts';
 import { ConversationNotFoundError } from '../db/errors.ts';
 import { SpoolError } from '../errors.ts';
-import { StoreError, StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
+import type { AnswerReport, SpoolMetrics } from '../metrics/spool-metrics.ts';
+import { StoreError, StoreUnavailableError, StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
 import type { UserLeases } from '../store/user-leases.ts';
 import type { ChatMessage, ModelProvider } from './provider.ts';
@@ -56,6 +57,8 @@ export interface GenerationDeps {
   log: Logger;
   /** The generator's lease; renewed at a third of it while the model is silent. */
   leaseMs: number;
+  /** Counts each answer's end and its writes to the store; unset: nothing is counted. */
+  metrics?: SpoolMetrics | undefined;
 }
 
 /** Why a generation was stopped from outside: the reason given to its AbortController. */
@@ -93,6 +96,7 @@ export async function runGeneration(
     // A store that restarted empty under this answer gets its log back, as it was, and the answer goes on.
     restore: () => restoreLog(job, deps, recorder),
     outageMs: deps.leaseMs,
+    onWrite: deps.metrics && storeWriteObserver(deps.metrics),
   });
   // Where a provider's output enters Spool: validated here, once; the store and the readers trust it.
   const append = (body: StreamEventBody) => appender.write(streamEventBodySchema.parse(body));
@@ -129,8 +133,10 @@ export async function runGeneration(
       } else terminal = terminalFor(stop, error);
       if (terminal.type === 'error' && !stop.aborted) log.warn({ err: error, streamId }, 'generation failed');
     }
-    if (terminal.type === 'done') terminal = { ...terminal, timings: timingsSince(startedAt, firstTokenAt) };
+    const timings = timingsSince(startedAt, firstTokenAt);
+    if (terminal.type === 'done') terminal = { ...terminal, timings };
     await finish(job, deps, { recorder, terminal, finalStop, releaseLease });
+    reportEnd(job, deps, terminal, timings, recorder.tokens);
   } finally {
     clearInterval(renewal);
   }
@@ -230,6 +236,35 @@ async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending):
     // Readers end the stream with GENERATOR_LOST once the lease lapses.
     deps.log.error({ err: error, streamId }, 'could not append the terminal event');
   }
+}
+
+/** One log line per answer, and its metrics: who, which model, how it ended, how fast; never its text. */
+function reportEnd(
+  job: GenerationJob,
+  deps: GenerationDeps,
+  terminal: TerminalEventBody,
+  timings: Timings,
+  tokens: number,
+): void {
+  const report: AnswerReport = {
+    streamId: job.streamId,
+    userId: job.ownerId,
+    model: job.model,
+    outcome: terminal.type === 'error' ? 'failed' : terminal.finishReason === 'cancelled' ? 'cancelled' : 'complete',
+    code: terminal.type === 'error' ? terminal.code : null,
+    firstTokenMs: timings.firstTokenMs,
+    tokens,
+    durationMs: timings.durationMs,
+  };
+  deps.log.info(report, 'answer ended');
+  deps.metrics?.answerEnded(report);
+}
+
+function storeWriteObserver(metrics: SpoolMetrics) {
+  return (seconds: number, error: unknown) => {
+    metrics.storeWrites.observe(seconds);
+    if (error instanceof StoreUnavailableError) metrics.storeErrors.inc();
+  };
 }
 
 /** How an answer ends whose log vanished while it was written: its text so far is saved with it. */

@@ -19,6 +19,8 @@ export interface StreamAppenderOptions {
   restore?: () => Promise<void>;
   /** How long a write is retried while the store is unreachable (a restart) before it fails. */
   outageMs?: number;
+  /** Sees each write to the store once it is done: how long it took, and the error if it failed (metrics). */
+  onWrite?: (seconds: number, error: unknown) => void;
 }
 
 /**
@@ -86,12 +88,26 @@ export class StreamAppender {
           await restore();
           [restoring, restored] = [false, true];
         }
-        return await store.appendBatch(streamId, batch, this.#nextIndex);
+        return await this.#timed(() => store.appendBatch(streamId, batch, this.#nextIndex));
       } catch (error) {
         if (error instanceof StreamNotFoundError && restore && !restored) restoring = true;
         else if (!(error instanceof StoreUnavailableError) || performance.now() + delayMs > giveUpAt) throw error;
         else await sleep(delayMs);
       }
+    }
+  }
+
+  async #timed<T>(write: () => Promise<T>): Promise<T> {
+    const { onWrite } = this.#options;
+    if (!onWrite) return write();
+    const began = performance.now();
+    try {
+      const result = await write();
+      onWrite((performance.now() - began) / 1000, undefined);
+      return result;
+    } catch (error) {
+      onWrite((performance.now() - began) / 1000, error);
+      throw error;
     }
   }
 

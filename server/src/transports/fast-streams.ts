@@ -4,7 +4,7 @@ import type { AnswerSources } from '../answers/read-answer.ts';
 import { toTRPCError } from '../errors.ts';
 import type { SubscriptionLimits } from '../limits/subscription-slots.ts';
 import type { StreamMeta } from '../store/types.ts';
-import { logProcedureError } from './procedure-errors.ts';
+import type { ProcedureErrors } from './procedure-errors.ts';
 import { assertNoTransformer, streamErrorShape } from './trpc-wire.ts';
 
 /** What Spool's own WebSocket and SSE endpoints need to serve `stream` without going through tRPC's loop. */
@@ -16,6 +16,8 @@ export interface FastStreamDeps {
   /** A subscriber whose socket holds more than this waits, and reads on from the log once it drained. */
   maxBufferedBytes: number;
   log: Logger;
+  /** Where a failed subscription is reported (logs, refusal counts). */
+  errors: ProcedureErrors;
 }
 
 /** The dependencies, once checked: the fast path writes JSON, so the router must have no transformer. */
@@ -38,6 +40,7 @@ export function prefetchMeta(sources: AnswerSources, streamId: string): Promise<
 /** A failure as tRPC would put it on the wire for `stream`: the typed error, logged if it is ours, then shaped. */
 export function streamFailure(deps: FastStreamDeps, cause: unknown, ctx: unknown, input: unknown): unknown {
   const error: TRPCError = toTRPCError(cause);
-  logProcedureError(deps.log, { error, path: 'stream', type: 'subscription' });
+  const userId = (ctx as { userId?: string | null } | undefined)?.userId;
+  deps.errors.report({ error, path: 'stream', type: 'subscription', userId });
   return streamErrorShape(deps.router, error, ctx, input);
 }

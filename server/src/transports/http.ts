@@ -1,14 +1,16 @@
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AnyRouter } from '@trpc/server';
 import { type CreateHTTPContextOptions, createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Readiness } from '../health/readiness.ts';
 import type { FrameBudgetLimits } from '../limits/frame-budget.ts';
 import { originAllowed } from '../limits/origins.ts';
 import type { SpoolContext } from '../trpc/init.ts';
 import { chatPageHandler } from './chat-page.ts';
 import { httpRequestBudget } from './http-budget.ts';
-import { logProcedureError } from './procedure-errors.ts';
+import type { ProcedureErrors } from './procedure-errors.ts';
 import type { SseStreams } from './sse-streams.ts';
 
 export const trpcPath = '/trpc';
@@ -29,6 +31,10 @@ export interface HttpTransportOptions {
   requestBudget: FrameBudgetLimits;
   /** `/readyz`; while draining, every response also closes its connection, so clients reconnect elsewhere. */
   readiness: Readiness;
+  /** Where failed procedures are reported (logs, refusal counts). */
+  errors: ProcedureErrors;
+  /** `/metrics`: the registry, and the bearer token it asks for (undefined: none). */
+  metrics: { registry: Registry; token: string | undefined };
 }
 
 /**
@@ -42,7 +48,7 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
     basePath: `${trpcPath}/`,
     createContext: options.createContext,
     maxBodySize: options.maxBodyBytes,
-    onError: (info) => logProcedureError(options.log, info),
+    onError: ({ error, path, type, ctx }) => options.errors.report({ error, path, type, userId: ctx?.userId }),
   });
   const chatPage = chatPageHandler(options.webDir, options.log);
   const withinBudget = httpRequestBudget(options.router, options.requestBudget, options.log);
@@ -61,6 +67,8 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
       if (!options.streams.handle(req, res)) trpc(req, res);
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    } else if (path === '/metrics') {
+      serveMetrics(req, res, options.metrics);
     } else if (path === '/readyz') {
       readiness.check().then((report) => {
         res.writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
@@ -69,4 +77,24 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
       chatPage(req, res);
     }
   });
+}
+
+/** Prometheus text; with a token configured, only for a request that carries it. */
+function serveMetrics(req: http.IncomingMessage, res: http.ServerResponse, metrics: HttpTransportOptions['metrics']) {
+  if (metrics.token !== undefined && !sameSecret(req.headers.authorization ?? '', `Bearer ${metrics.token}`)) {
+    res
+      .writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' })
+      .end('a bearer token is needed\n');
+    return;
+  }
+  metrics.registry.metrics().then(
+    (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+    (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(error)}\n`),
+  );
+}
+
+/** Compared in constant time: how long a refusal takes says nothing of the token. */
+function sameSecret(given: string, expected: string): boolean {
+  const [a, b] = [Buffer.from(given), Buffer.from(expected)];
+  return a.length === b.length && timingSafeEqual(a, b);
 }

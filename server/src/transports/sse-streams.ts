@@ -57,6 +57,7 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
   const pingMs = ssePingMs(options.router);
   let pinger: NodeJS.Timeout | undefined;
   const connected = sseConnected(options.router);
+  const { metrics } = options.limits;
 
   const ping = () => {
     for (const [res, quiet] of open) if (quiet.sweep()) res.write(ssePing);
@@ -102,13 +103,14 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
       const meta = prefetchMeta(options.sources, input.streamId);
       await options.limits.rate.check(ctx.userId);
       if (gone) return;
-      const release = takeSubscriptionSlot(ctx, options.limits);
+      const release = takeSubscriptionSlot(ctx, options.limits, resumeIndex(input));
       const subscriber: Subscriber = {
         write: (encoded) => {
           quiet.mark();
           // The socket, not the response: a response that ends in this turn lets go of its socket still corked.
           if (res.socket) corkForThisTurn(res.socket);
           res.write(sseData(encoded));
+          if (metrics && encoded.event.type === 'token') metrics.delivered.sse++;
         },
         writable: () => res.writableLength <= options.maxBufferedBytes,
         whenWritable: () => waitForDrain() ?? Promise.resolve(),

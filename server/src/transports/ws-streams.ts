@@ -86,11 +86,13 @@ export class WsStreams {
   }
 
   /** A data frame: a subscription's head, then the event's bytes shared by every watcher. */
-  sendData(head: Buffer, data: Buffer): void {
+  sendData(head: Buffer, encoded: EncodedEvent): void {
     if (this.#socket.readyState !== WebSocket.OPEN) return;
     const socket = tcpSocketOf(this.#socket);
     corkForThisTurn(socket);
-    writeTextFrame(socket, head, data);
+    writeTextFrame(socket, head, wsData(encoded));
+    const { metrics } = this.#deps.limits;
+    if (metrics && encoded.event.type === 'token') metrics.delivered.ws++;
   }
 
   #takeOne(request: TRPCClientOutgoingMessage | undefined): boolean {
@@ -134,7 +136,7 @@ export class WsStreams {
     this.send(subscription.head + wsStarted);
     const { ctx, input } = subscription;
     try {
-      subscription.slot = takeSubscriptionSlot(ctx, limits);
+      subscription.slot = takeSubscriptionSlot(ctx, limits, resumeIndex(input));
     } catch (error) {
       this.finish(subscription, error);
       return;
@@ -201,7 +203,7 @@ class WsSubscription implements Subscriber {
 
   write(encoded: EncodedEvent): void {
     this.#headBytes ??= Buffer.from(this.head);
-    this.#connection.sendData(this.#headBytes, wsData(encoded));
+    this.#connection.sendData(this.#headBytes, encoded);
   }
 
   writable(): boolean {

@@ -11,7 +11,7 @@ import { UserFrameBudgets } from '../limits/user-frame-budgets.ts';
 import type { SpoolContext } from '../trpc/init.ts';
 import type { FastStreamDeps } from './fast-streams.ts';
 import { trpcPath } from './http.ts';
-import { logProcedureError } from './procedure-errors.ts';
+import type { ProcedureErrors } from './procedure-errors.ts';
 import { wsConnectionError } from './trpc-wire.ts';
 import { tcpSocketOf } from './ws-frames.ts';
 import { StreamingWebSocket } from './ws-streams.ts';
@@ -33,6 +33,8 @@ export interface WsTransportOptions {
   refusals: RefusedSources;
   /** What one connection, and one user across their connections, may send per second; past it, the connection is closed. */
   frameBudget: FrameBudgetLimits;
+  /** Where failed procedures are reported (logs, refusal counts). */
+  errors: ProcedureErrors;
 }
 
 export interface WsTransport {
@@ -85,12 +87,13 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
     },
     // A socket that stops answering pings (a dead peer, a stalled client) is closed.
     keepAlive: { enabled: true, pingMs: options.pingMs, pongWaitMs: Math.min(5_000, options.pingMs) },
-    onError: ({ error, path, type }) => {
-      // 'unknown': the connection itself failed, e.g. a message over maxPayload; the socket is closed.
-      // Refused connections (bad token 4401, too many 4429, closed early) are closed with their code; not for the logs.
-      if (['UNAUTHORIZED', 'TOO_MANY_REQUESTS', 'CLIENT_CLOSED_REQUEST'].includes(error.code)) return;
-      if (type === 'unknown') options.log.warn({ err: error.cause ?? error }, 'websocket connection refused a message');
-      else logProcedureError(options.log, { error, path, type });
+    onError: ({ error, path, type, ctx }) => {
+      // 'unknown': the connection itself failed (a message over maxPayload, a refused token, too many
+      // connections); the socket is closed with its code, and the refusal counted.
+      if (error.code === 'CLIENT_CLOSED_REQUEST') return;
+      if (type === 'unknown' && !['UNAUTHORIZED', 'TOO_MANY_REQUESTS'].includes(error.code)) {
+        options.log.warn({ err: error.cause ?? error }, 'websocket connection refused a message');
+      } else options.errors.report({ error, path, type, userId: ctx?.userId });
     },
   });
   options.server.on('upgrade', (req, socket, head) => {

@@ -25,6 +25,8 @@ export interface TestServerOptions {
   auth?: SpoolConfig['auth'];
   maxStreamsPerUser?: number;
   wsPingMs?: number;
+  /** The bearer token `/metrics` asks for; default none. */
+  metricsToken?: string;
   /** How long `close()` lets answers run; default 0 (tests stop at once). */
   drainMs?: number;
   /** The chat page's built files; default none. */
@@ -46,6 +48,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     leaseMs: options.leaseMs ?? base.leaseMs,
     wsMaxBufferedBytes: options.wsMaxBufferedBytes ?? base.wsMaxBufferedBytes,
     drainMs: options.drainMs ?? 0,
+    metricsToken: options.metricsToken,
     database: { url: await testDatabaseUrl(), dataDir: 'memory://', migrate: false, poolSize: 2, ...options.database },
     finalRetryMaxMs: options.finalRetryMaxMs ?? 200,
     // Long enough that only `services.recovery.runNow()` runs a pass after the one at start.
