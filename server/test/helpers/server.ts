@@ -25,6 +25,8 @@ export interface TestServerOptions {
   auth?: SpoolConfig['auth'];
   maxStreamsPerUser?: number;
   wsPingMs?: number;
+  /** Default: warnings and worse on stdout. */
+  log?: StartOptions['log'];
   /** The bearer token `/metrics` asks for; default none. */
   metricsToken?: string;
   /** How long `close()` lets answers run; default 0 (tests stop at once). */
@@ -70,7 +72,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     demo: { tokens: options.demoTokens ?? 20, tokensPerSecond: options.demoTokensPerSecond ?? 0 },
     ...options.starts,
   };
-  const server = await startSpool(config, { log: testLog, onQuery: options.onQuery, provider: options.provider });
+  const server = await startSpool(config, {
+    log: options.log ?? testLog,
+    onQuery: options.onQuery,
+    provider: options.provider,
+  });
   onTestFinished(() => server.close());
   return server;
 }
