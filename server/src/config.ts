@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { limits } from '@spool/shared';
@@ -59,6 +60,8 @@ const envSchema = z.object({
   SPOOL_LOG_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3600),
   SPOOL_LEASE_MS: int(500, 600_000).default(10_000),
   SPOOL_DRAIN_MS: int(0, 3_600_000).default(30_000),
+  /** Server processes on the one port: a number, or `auto` (one per core). */
+  SPOOL_PROCESSES: z.union([z.literal('auto'), int(1, 1024)]).default(1),
   SPOOL_MAX_STREAMS_PER_USER: int(1, 100_000).default(10),
   SPOOL_REQUESTS_PER_MINUTE: int(1, 1_000_000).default(300),
   SPOOL_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100_000).default(100),
@@ -138,6 +141,8 @@ export interface SpoolConfig {
   abuse: AbuseLimits;
   /** On SIGTERM, how long answers in flight may run to their end before they end with SHUTTING_DOWN. */
   drainMs: number;
+  /** Server processes `npm start` runs on the one port (each a full instance). */
+  processes: number;
   /** How often WebSockets are pinged; one that stops answering is closed. */
   wsPingMs: number;
   /** The chat page's folder, served at `/`; undefined: no page. */
@@ -226,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
       allowedOrigins: e.SPOOL_ALLOWED_ORIGINS,
     },
     drainMs: e.SPOOL_DRAIN_MS,
+    processes: e.SPOOL_PROCESSES === 'auto' ? availableParallelism() : e.SPOOL_PROCESSES,
     wsPingMs: e.SPOOL_WS_PING_MS,
     webDir: e.SPOOL_WEB_DIR === 'off' ? undefined : resolve(e.SPOOL_WEB_DIR ?? builtChatPage),
     wsMaxBufferedBytes: e.SPOOL_WS_MAX_BUFFERED_BYTES,

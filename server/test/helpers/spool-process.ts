@@ -12,6 +12,8 @@ export interface SpoolProcess {
   child: ChildProcess;
   /** Resolves with the exit code once the process has ended. */
   exited: Promise<number | null>;
+  /** Its JSON log lines so far, parsed (warnings and worse are echoed to the test's output too). */
+  logs: Record<string, unknown>[];
 }
 
 /**
@@ -21,10 +23,20 @@ export interface SpoolProcess {
 export async function startSpoolProcess(env: Record<string, string>): Promise<SpoolProcess> {
   const child = spawn(process.execPath, ['--conditions=@spool/source', main], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', SPOOL_WEB_DIR: 'off', ...env },
-    stdio: ['ignore', 'inherit', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const logs: Record<string, unknown>[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      if (Number(entry.level) >= 40) process.stdout.write(`${line}\n`);
+    } catch {
+      process.stdout.write(`${line}\n`);
+    }
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   const lines = createInterface({ input: child.stderr! });
@@ -37,5 +49,5 @@ export async function startSpoolProcess(env: Record<string, string>): Promise<Sp
     void exited.then((code) => reject(new Error(`the Spool process exited with ${code} before it listened`)));
   });
   const url = await listening;
-  return { url, port: Number(new URL(url).port), child, exited };
+  return { url, port: Number(new URL(url).port), child, exited, logs };
 }

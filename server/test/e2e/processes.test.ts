@@ -1,0 +1,62 @@
+import type { StreamEvent } from '@spool/shared';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { createSpoolClient } from '../../../client-sdk/src/client.ts';
+import { collect } from '../../../client-sdk/test/helpers/sdk.ts';
+import { testDatabaseUrl } from '../helpers/database.ts';
+import { testRedisUrl, uniquePrefix } from '../helpers/redis.ts';
+import { startSpoolProcess } from '../helpers/spool-process.ts';
+
+const tokens = 30;
+
+describe('SPOOL_PROCESSES=2', () => {
+  it('runs two processes on one port: both serve WS and SSE, a client resumes across them, SIGTERM drains both', async () => {
+    const server = await startSpoolProcess({
+      SPOOL_PROCESSES: '2',
+      LOG_LEVEL: 'info',
+      REDIS_URL: testRedisUrl,
+      SPOOL_REDIS_PREFIX: uniquePrefix().replace(':', '-'),
+      DATABASE_URL: await testDatabaseUrl(),
+      SPOOL_DEMO_TOKENS: String(tokens),
+      SPOOL_DEMO_TOKENS_PER_SECOND: '100',
+      SPOOL_MAX_STREAMS_PER_USER: '1000',
+      SPOOL_REQUESTS_PER_MINUTE: '100000',
+    });
+    // A client per connection: the primary hands connections to the processes in turn.
+    const clients = Array.from({ length: 6 }, (_, i) =>
+      createSpoolClient({ url: server.url, transport: i % 2 === 0 ? 'ws' : 'sse' }),
+    );
+    onTestFinished(() => {
+      for (const client of clients) client.close();
+    });
+    const answers = await Promise.all(
+      clients.map(async (client, i) => {
+        const { streamId } = await client.sendMessage({ content: `question ${i}` });
+        return { streamId, events: await collect(client.stream(streamId)) };
+      }),
+    );
+    for (const { events } of answers) expect(events.at(-1)).toMatchObject({ type: 'done' });
+    const ended = server.logs.filter((line) => line.msg === 'answer ended');
+    expect(new Set(ended.map((line) => line.pid)).size).toBe(2);
+
+    // Read half an answer on one connection, then resume it from a new client (a new connection,
+    // so the other process) from the next index.
+    const { streamId } = await clients[0]!.sendMessage({ content: 'a resumed one' });
+    const firstHalf: StreamEvent[] = [];
+    for await (const event of clients[0]!.stream(streamId)) {
+      firstHalf.push(event);
+      if (event.index === tokens / 2) break;
+    }
+    for (const transport of ['ws', 'sse'] as const) {
+      const resumer = createSpoolClient({ url: server.url, transport });
+      onTestFinished(() => resumer.close());
+      const rest = await collect(resumer.stream(streamId, { fromIndex: tokens / 2 + 1 }));
+      expect([...firstHalf, ...rest].map((event) => event.index)).toEqual(
+        Array.from({ length: tokens + 2 }, (_, i) => i),
+      );
+    }
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    await vi.waitFor(() => expect(server.logs.filter((line) => line.msg === 'drained')).toHaveLength(2));
+  }, 60_000);
+});
