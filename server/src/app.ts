@@ -54,32 +54,37 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
   });
   const httpContext = createHttpContext(auth);
   const sse = createSseStreams({ ...fastStreams, path: `${trpcPath}/stream`, createContext: httpContext });
+  // A generation worker serves no API: its port is for health, readiness and metrics.
+  const serveApi = config.role !== 'worker';
   const server = createHttpServer({
+    serveApi,
     router,
     createContext: httpContext,
     log,
     maxBodyBytes: maxRequestBytes,
     allowedOrigins,
-    webDir: config.webDir,
+    webDir: serveApi ? config.webDir : undefined,
     streams: sse,
     requestBudget: config.abuse.httpRequestBudget,
     readiness: services.readiness,
     metrics: { registry: services.metrics.registry, token: config.metricsToken },
     errors,
   });
-  const ws = attachWebSocket({
-    server,
-    router,
-    createContext: createWsContext(auth, config.wsMaxBufferedBytes, services.connections),
-    log,
-    maxPayloadBytes: maxRequestBytes,
-    pingMs: config.wsPingMs,
-    allowedOrigins,
-    streams: fastStreams,
-    refusals: new RefusedSources({ limit: refusedConnectionsPerWindow, windowMs: refusalWindowMs, log }),
-    frameBudget: config.abuse.wsFrameBudget,
-    errors,
-  });
+  const ws = serveApi
+    ? attachWebSocket({
+        server,
+        router,
+        createContext: createWsContext(auth, config.wsMaxBufferedBytes, services.connections),
+        log,
+        maxPayloadBytes: maxRequestBytes,
+        pingMs: config.wsPingMs,
+        allowedOrigins,
+        streams: fastStreams,
+        refusals: new RefusedSources({ limit: refusedConnectionsPerWindow, windowMs: refusalWindowMs, log }),
+        frameBudget: config.abuse.wsFrameBudget,
+        errors,
+      })
+    : undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -87,7 +92,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     });
   } catch (error) {
     sse.close();
-    await ws.close();
+    await ws?.close();
     errors.close();
     await services.close();
     throw error;
@@ -105,11 +110,11 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     services.readiness.startDraining();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     if (services.storeKind === 'redis') {
-      ws.moveClients();
+      ws?.moveClients();
       sse.moveClients();
     }
     await services.finishAnswers();
-    await ws.close();
+    await ws?.close();
     sse.close();
     server.closeAllConnections();
     await closed;
@@ -121,7 +126,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     port,
     services,
     dropConnections() {
-      ws.dropConnections();
+      ws?.dropConnections();
       server.closeAllConnections();
     },
     close() {

@@ -60,6 +60,12 @@ const envSchema = z.object({
   SPOOL_LOG_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3600),
   SPOOL_LEASE_MS: int(500, 600_000).default(10_000),
   SPOOL_DRAIN_MS: int(0, 3_600_000).default(30_000),
+  /** `all`: serve and generate; `api`: serve, and queue answers for workers; `worker`: generate queued answers. */
+  SPOOL_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  /** Answers one worker process generates at once. */
+  SPOOL_WORKER_CONCURRENCY: int(1, 10_000).default(50),
+  /** How long a queued answer may wait for a worker before it ends with QUEUE_TIMEOUT. */
+  SPOOL_QUEUE_TIMEOUT_MS: int(1_000, 3_600_000).default(30_000),
   /** Server processes on the one port: a number, or `auto` (one per core). */
   SPOOL_PROCESSES: z.union([z.literal('auto'), int(1, 1024)]).default(1),
   SPOOL_MAX_STREAMS_PER_USER: int(1, 100_000).default(10),
@@ -143,6 +149,10 @@ export interface SpoolConfig {
   drainMs: number;
   /** Server processes `npm start` runs on the one port (each a full instance). */
   processes: number;
+  /** What this process does: serve and generate (`all`), serve and queue (`api`), or generate queued answers (`worker`). */
+  role: 'all' | 'api' | 'worker';
+  workerConcurrency: number;
+  queueTimeoutMs: number;
   /** How often WebSockets are pinged; one that stops answering is closed. */
   wsPingMs: number;
   /** The chat page's folder, served at `/`; undefined: no page. */
@@ -196,6 +206,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
       'invalid configuration: SPOOL_MODEL: required with OPENAI_BASE_URL (the model to ask that server for)',
     );
   }
+  if (e.SPOOL_ROLE !== 'all' && (e.REDIS_URL === undefined || e.DATABASE_URL === undefined)) {
+    throw new ConfigError(
+      `invalid configuration: SPOOL_ROLE: ${e.SPOOL_ROLE} needs REDIS_URL and DATABASE_URL (the queue and the answers are shared)`,
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -232,6 +247,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     },
     drainMs: e.SPOOL_DRAIN_MS,
     processes: e.SPOOL_PROCESSES === 'auto' ? availableParallelism() : e.SPOOL_PROCESSES,
+    role: e.SPOOL_ROLE,
+    workerConcurrency: e.SPOOL_WORKER_CONCURRENCY,
+    queueTimeoutMs: e.SPOOL_QUEUE_TIMEOUT_MS,
     wsPingMs: e.SPOOL_WS_PING_MS,
     webDir: e.SPOOL_WEB_DIR === 'off' ? undefined : resolve(e.SPOOL_WEB_DIR ?? builtChatPage),
     wsMaxBufferedBytes: e.SPOOL_WS_MAX_BUFFERED_BYTES,

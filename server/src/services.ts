@@ -5,10 +5,14 @@ import { HistoryCache } from './answers/history-cache.ts';
 import { type RecoverySchedule, scheduleRecovery } from './answers/recovery.ts';
 import type { SpoolConfig } from './config.ts';
 import { type Database, openDatabase } from './db/database.ts';
+import { AnswerQueue } from './generation/answer-queue.ts';
+import type { AnswerRunner } from './generation/answer-runner.ts';
+import { AnswerWorker } from './generation/answer-worker.ts';
 import { DemoProvider } from './generation/demo-provider.ts';
 import { Generations } from './generation/generations.ts';
 import { OpenAIProvider } from './generation/openai-provider.ts';
 import type { ModelProvider } from './generation/provider.ts';
+import { QueuedAnswers } from './generation/queued-answers.ts';
 import { Readiness } from './health/readiness.ts';
 import { ConnectionCounts } from './limits/connection-counts.ts';
 import { FifoSemaphore } from './limits/fifo-semaphore.ts';
@@ -19,6 +23,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { SpoolMetrics } from './metrics/spool-metrics.ts';
 import { createSpoolApi } from './procedures.ts';
 import { openStore } from './store/open-store.ts';
+import { RedisStreamStore } from './store/redis.ts';
 import type { StreamStore } from './store/types.ts';
 import { webSocketContext } from './trpc/context.ts';
 import type { SpoolContext } from './trpc/init.ts';
@@ -86,9 +91,12 @@ export async function openSpoolServices(
     userLeases: { limit: config.maxStreamsPerUser, ttlMs: config.leaseMs },
   });
   const starting = new FifoSemaphore(config.maxStarting);
+  // SPOOL_ROLE=api: answers go to the workers through a queue (config checks there is a Redis).
+  const queue = config.role === 'api' ? new AnswerQueue(config.redisUrl ?? '', config.redisPrefix) : undefined;
   const metrics = new SpoolMetrics({
     activeAnswers: () => generations.size,
     startQueueDepth: () => starting.waiting,
+    workQueueDepth: queue && (() => queue.waiting()),
   });
   const observeStatement = (seconds: number, error: unknown) => {
     metrics.databaseStatements.observe(seconds);
@@ -123,6 +131,10 @@ export async function openSpoolServices(
     leaseMs: config.leaseMs,
     metrics,
   });
+  const answers: AnswerRunner = queue
+    ? new QueuedAnswers({ queue, store, userLeases, queueTimeoutMs: config.queueTimeoutMs, log })
+    : generations;
+  const worker = config.role === 'worker' ? startWorker(config, { store, generations, log, metrics }) : undefined;
   const claims = new ClientMessageClaims({ keyValue, ttlMs: clientMessageIdTtlMs, waitMs: 10_000 });
   const connections = new ConnectionCounts(config.abuse.connectionsPerUser);
   const rate = new RequestRate(keyValue, config.abuse.requestsPerMinute);
@@ -143,13 +155,13 @@ export async function openSpoolServices(
       draining: () => readiness.draining,
       limits,
       store,
-      generations,
+      answers,
       provider,
       db,
       claims,
       starts,
       rate,
-      leaseMs: config.leaseMs,
+      leaseMs: queue ? config.queueTimeoutMs : config.leaseMs,
       starting,
       metrics,
       queries,
@@ -162,7 +174,10 @@ export async function openSpoolServices(
   const finishAnswers = () =>
     (finishing ??= (async () => {
       await recovery.stop();
+      // A worker takes no more answers at once; those it took drain like any others.
+      const workerClosed = worker?.close();
       await generations.shutdown(config.drainMs);
+      await workerClosed;
     })());
 
   return {
@@ -184,8 +199,27 @@ export async function openSpoolServices(
     async close() {
       await finishAnswers();
       await provider.close?.();
+      await queue?.close();
       await opened.close();
       await db.close();
     },
   };
+}
+
+/** `SPOOL_ROLE=worker`: generation of queued answers, into the shared Redis log. */
+function startWorker(
+  config: SpoolConfig,
+  parts: { store: StreamStore; generations: Generations; log: Logger; metrics: SpoolMetrics },
+): AnswerWorker {
+  if (!(parts.store instanceof RedisStreamStore) || !config.redisUrl) {
+    throw new Error('a generation worker needs the Redis store (REDIS_URL)');
+  }
+  return new AnswerWorker({
+    ...parts,
+    store: parts.store,
+    redisUrl: config.redisUrl,
+    redisPrefix: config.redisPrefix,
+    concurrency: config.workerConcurrency,
+    leaseMs: config.leaseMs,
+  });
 }

@@ -41,6 +41,8 @@ export const SpoolErrorCode = {
   generatorLost: 'GENERATOR_LOST',
   /** The server is shutting down and ended the generation. */
   shuttingDown: 'SHUTTING_DOWN',
+  /** No generation worker took the answer within the queue timeout; nothing was generated. */
+  queueTimeout: 'QUEUE_TIMEOUT',
   /** The model provider failed on its side (5xx). */
   providerError: 'PROVIDER_ERROR',
   /** The model provider refused Spool's credentials (401, 403). */
@@ -78,6 +80,7 @@ export const retryableErrorCodes: ReadonlySet<SpoolErrorCode> = new Set<SpoolErr
   SpoolErrorCode.tooManyConnections,
   SpoolErrorCode.generatorLost,
   SpoolErrorCode.shuttingDown,
+  SpoolErrorCode.queueTimeout,
   SpoolErrorCode.providerError,
   SpoolErrorCode.providerRateLimited,
   SpoolErrorCode.providerConnectionLost,

@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/database.ts';
 import { DuplicateClientMessageError } from '../db/exchanges.ts';
 import { SpoolError } from '../errors.ts';
-import type { Generations } from '../generation/generations.ts';
+import type { AnswerRunner } from '../generation/answer-runner.ts';
 import type { ModelProvider } from '../generation/provider.ts';
 import { startEventOf } from '../generation/run-generation.ts';
 import { type FifoSemaphore, QueueDeadlineError } from '../limits/fifo-semaphore.ts';
@@ -16,11 +16,12 @@ import type { ClientMessageClaims } from './client-message-claims.ts';
 export interface SendMessageDeps {
   starts: AnswerStarts;
   rate: RequestRate;
-  generations: Generations;
+  /** Where a started answer goes: generated here, or queued for a worker. */
+  answers: AnswerRunner;
   provider: ModelProvider;
   db: Database;
   claims: ClientMessageClaims;
-  /** The generator's lease on a stream. */
+  /** The lease a new stream starts with: the generator's, or the queue timeout when it is queued for a worker. */
   leaseMs: number;
   /** The answers starting at once on this instance; the rest wait their turn. */
   starting: FifoSemaphore;
@@ -150,7 +151,7 @@ async function generateAndSave(
   const { clientMessageId } = input;
   const existingConversation = input.conversationId !== undefined;
   const exchangeSaved = Promise.withResolvers<boolean>();
-  deps.generations.start({
+  deps.answers.start({
     ...ids,
     existingConversation,
     ownerId,
@@ -164,7 +165,7 @@ async function generateAndSave(
     await deps.db.answers.saveExchange(exchange);
   } catch (error) {
     exchangeSaved.resolve(false);
-    deps.generations.stop(ids.streamId, 'rejected');
+    deps.answers.stop(ids.streamId, 'rejected');
     // A duplicate found by the database (the fast-path claim had lapsed): remember its ids again.
     const existing = error instanceof DuplicateClientMessageError ? error.existing : undefined;
     if (clientMessageId !== undefined) await settleClaim(deps, ownerId, clientMessageId, ids, existing);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { StreamStore } from '../store/types.ts';
+import type { AnswerRunner } from './answer-runner.ts';
 import { type GenerationDeps, type GenerationJob, runGeneration, type StopReason } from './run-generation.ts';
 
 interface Running {
@@ -11,7 +12,7 @@ interface Running {
  * The generations running in this process. Each also watches for a cancel request, which may come
  * through any server instance, and stops when it arrives.
  */
-export class Generations {
+export class Generations implements AnswerRunner {
   readonly #deps: GenerationDeps;
   readonly #running = new Map<string, Running>();
   /** Aborted at shutdown, after the grace period: final writes still waiting for the database give up. */
@@ -29,12 +30,13 @@ export class Generations {
     return this.#running.has(streamId);
   }
 
-  /** Starts a generation and returns at once; the stream must already exist. */
-  start(job: GenerationJob): void {
+  /** Starts a generation; the stream must already exist. Resolves once it has ended (it never fails). */
+  start(job: GenerationJob): Promise<void> {
     this.#deps.metrics?.answersStarted.inc();
     const stop = new AbortController();
     const finished = this.#run(job, stop);
     this.#running.set(job.streamId, { stop, finished });
+    return finished;
   }
 
   /** Stops one generation of this process, if it is still running. */

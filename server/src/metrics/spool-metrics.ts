@@ -45,8 +45,14 @@ export class SpoolMetrics {
   readonly databaseErrors: Counter;
   readonly databaseStatements: Histogram;
   readonly startWait: Histogram;
+  readonly queueWait: Histogram;
 
-  constructor(sources: { activeAnswers: () => number; startQueueDepth: () => number }) {
+  constructor(sources: {
+    activeAnswers: () => number;
+    startQueueDepth: () => number;
+    /** Answers waiting for a worker (`SPOOL_ROLE=api`); unset: no queue here. */
+    workQueueDepth?: (() => Promise<number>) | undefined;
+  }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     const delivered = this.delivered;
@@ -141,6 +147,23 @@ export class SpoolMetrics {
       collect() {
         this.set(sources.startQueueDepth());
       },
+    });
+    const { workQueueDepth } = sources;
+    if (workQueueDepth) {
+      new Gauge({
+        name: 'spool_work_queue_depth',
+        help: 'Answers queued for a generation worker, waiting for one',
+        registers,
+        async collect() {
+          this.set(await workQueueDepth());
+        },
+      });
+    }
+    this.queueWait = new Histogram({
+      name: 'spool_work_queue_wait_seconds',
+      help: 'How long a queued answer waited for a generation worker',
+      buckets: latencyBuckets,
+      registers,
     });
     this.startWait = new Histogram({
       name: 'spool_start_queue_wait_seconds',

@@ -118,6 +118,19 @@ redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return 1
 `;
 
+/**
+ * ARGV: leaseMs, the taker's cancel channel. A queued answer taken by a worker: unless its queue lease
+ * lapsed (then the answer is someone else's to end), the lease becomes the worker's, cancels go to
+ * the worker's channel, and the final event kept for a queue timeout is dropped. Returns the cancel
+ * flag ('1' if cancelled while queued), or -1 when it lapsed.
+ */
+export const takeOverScript = `${now}${requireRunning}
+if tonumber(redis.call('HGET', KEYS[2], 'leaseUntil')) <= now then return -1 end
+redis.call('HSET', KEYS[2], 'leaseMs', ARGV[1], 'leaseUntil', now + tonumber(ARGV[1]), 'cancelChannel', ARGV[2])
+redis.call('HDEL', KEYS[2], 'final')
+return redis.call('HGET', KEYS[2], 'cancel')
+`;
+
 /** ARGV: stream id. Sets the flag, and tells the generator's instance on its cancel channel. */
 export const requestCancelScript = `${requireRunning}
 redis.call('HSET', KEYS[2], 'cancel', '1')

@@ -44,6 +44,7 @@ const scriptNames = {
   spoolEndIfFinished: scripts.endIfFinishedScript,
   spoolReadPage: scripts.readPageScript,
   spoolMeta: scripts.metaScript,
+  spoolTakeOver: scripts.takeOverScript,
 } as const;
 type Commands = Record<keyof typeof scriptNames, ScriptCommand>;
 
@@ -130,6 +131,15 @@ export class RedisStreamStore implements StreamStore {
 
   async renewLease(streamId: string): Promise<void> {
     await this.#call('spoolRenewLease', streamId, this.#tuning.logTtlMs);
+  }
+
+  /**
+   * A worker takes a queued answer (`takeOverScript`): its lease and cancel channel from now on.
+   * Returns whether it was cancelled while queued, or null when its queue lease had lapsed.
+   */
+  async takeOver(streamId: string, leaseMs: number): Promise<{ cancelled: boolean } | null> {
+    const reply = await this.#call('spoolTakeOver', streamId, leaseMs, this.cancelChannel);
+    return Number(reply) === -1 ? null : { cancelled: String(reply) === '1' };
   }
 
   async meta(streamId: string): Promise<StreamMeta | null> {

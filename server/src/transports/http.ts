@@ -35,6 +35,8 @@ export interface HttpTransportOptions {
   errors: ProcedureErrors;
   /** `/metrics`: the registry, and the bearer token it asks for (undefined: none). */
   metrics: { registry: Registry; token: string | undefined };
+  /** False for a generation worker: only the health, readiness and metrics endpoints. */
+  serveApi: boolean;
 }
 
 /**
@@ -56,7 +58,7 @@ export function createHttpServer(options: HttpTransportOptions): http.Server {
   return http.createServer((req, res) => {
     if (readiness.draining) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?')[0];
-    if (path?.startsWith(`${trpcPath}/`)) {
+    if (options.serveApi && path?.startsWith(`${trpcPath}/`)) {
       if (!withinBudget(req, res)) return;
       if (!originAllowed(req, options.allowedOrigins)) {
         res.writeHead(403, { 'content-type': 'text/plain' }).end('origin not allowed\n');

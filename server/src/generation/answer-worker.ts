@@ -1,0 +1,69 @@
+import { type Job, Worker } from 'bullmq';
+import type { Logger } from 'pino';
+import type { SpoolMetrics } from '../metrics/spool-metrics.ts';
+import type { RedisStreamStore } from '../store/redis.ts';
+import { answerQueueName, type QueuedAnswer, queueConnection, queuePrefix } from './answer-queue.ts';
+import type { Generations } from './generations.ts';
+
+export interface AnswerWorkerOptions {
+  redisUrl: string;
+  redisPrefix: string;
+  /** Answers this process generates at once. */
+  concurrency: number;
+  store: RedisStreamStore;
+  generations: Generations;
+  /** The generator's lease, which a taken answer's stream gets in place of its queue lease. */
+  leaseMs: number;
+  log: Logger;
+  metrics: SpoolMetrics;
+}
+
+/**
+ * `SPOOL_ROLE=worker`: takes queued answers (BullMQ), up to `concurrency` at once, and generates each
+ * as an `all` process would, into the same log and the same database. A job whose worker dies is
+ * never run again (`maxStalledCount: 0`): its answer had begun streaming, and its readers end it with
+ * GENERATOR_LOST once the dead worker's lease lapses. Cancels come through Spool's cancel channel,
+ * which the stream names once it is taken: BullMQ's own cancel reaches one worker only.
+ */
+export class AnswerWorker {
+  readonly #options: AnswerWorkerOptions;
+  readonly #worker: Worker<QueuedAnswer>;
+
+  constructor(options: AnswerWorkerOptions) {
+    this.#options = options;
+    this.#worker = new Worker<QueuedAnswer>(answerQueueName, (job) => this.#generate(job), {
+      connection: queueConnection(options.redisUrl),
+      prefix: queuePrefix(options.redisPrefix),
+      concurrency: options.concurrency,
+      maxStalledCount: 0,
+      removeOnComplete: { count: 0 },
+      removeOnFail: { count: 1_000 },
+    });
+    this.#worker.on('failed', (job, error) =>
+      options.log.error({ err: error, streamId: job?.id }, 'a queued answer could not be taken'),
+    );
+    this.#worker.on('error', (error) => options.log.warn({ err: error }, 'the answer queue failed; retrying'));
+  }
+
+  /** Takes no more answers, and resolves once those it took have ended (their drain is `Generations.shutdown`). */
+  close(): Promise<void> {
+    return this.#worker.close();
+  }
+
+  async #generate(job: Job<QueuedAnswer>): Promise<void> {
+    const { store, generations, leaseMs, log, metrics } = this.#options;
+    const answer = job.data;
+    metrics.queueWait.observe(Math.max(0, Date.now() - job.timestamp) / 1000);
+    const taken = await store.takeOver(answer.streamId, leaseMs);
+    if (!taken) {
+      log.warn(
+        { streamId: answer.streamId },
+        'a queued answer waited past its queue timeout; it ends with QUEUE_TIMEOUT',
+      );
+      return;
+    }
+    const finished = generations.start({ ...answer, exchangeSaved: Promise.resolve(true) });
+    if (taken.cancelled) generations.stop(answer.streamId, 'cancelled');
+    await finished;
+  }
+}
