@@ -94,6 +94,51 @@ describe('generation workers (SPOOL_ROLE=api and worker)', () => {
       expect(saved.get(streamId)).toEqual({ status: 'complete', content: textOf(events), errorCode: null });
     }
   }, 90_000);
+
+  it('a worker killed mid-answer: its answers end GENERATOR_LOST within the lease, saved failed with their text so far; the rest go on', async () => {
+    const { client, databaseUrl, workers } = await deployment(2);
+    const started = await answers([client('ws'), client('sse')], 20);
+    await vi.waitFor(() => expect(Math.min(...started.map(({ events }) => events.length))).toBeGreaterThan(3));
+    const [killed] = workers;
+    killed!.child.kill('SIGKILL');
+    const killedAt = performance.now();
+    await Promise.all(started.map(({ reading }) => reading));
+
+    const lost = started.filter(({ events }) => events.at(-1)?.type === 'error');
+    // Ten at a time each: the killed worker had ten.
+    expect(lost).toHaveLength(10);
+    expect(performance.now() - killedAt).toBeLessThan(leaseMs + 3_000);
+    await vi.waitFor(
+      async () => {
+        const saved = await savedAnswers(databaseUrl);
+        for (const { streamId, events } of started) {
+          const last = events.at(-1);
+          if (last?.type === 'error') {
+            expect(last).toMatchObject({ code: 'GENERATOR_LOST', retryable: true });
+            expect(saved.get(streamId)).toEqual({
+              status: 'failed',
+              content: textOf(events),
+              errorCode: 'GENERATOR_LOST',
+            });
+            expect(textOf(events)).not.toBe('');
+          } else {
+            expect(last).toMatchObject({ type: 'done', finishReason: 'stop' });
+            expect(saved.get(streamId)).toEqual({ status: 'complete', content: textOf(events), errorCode: null });
+          }
+        }
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+  }, 90_000);
+
+  it('an answer no worker takes within SPOOL_QUEUE_TIMEOUT_MS ends with a retryable QUEUE_TIMEOUT', async () => {
+    const { client } = await deployment(0, { SPOOL_QUEUE_TIMEOUT_MS: '1000' });
+    const spool = client('ws');
+    const { streamId } = await spool.sendMessage({ content: 'anyone there?' });
+    const events = await collect(spool.stream(streamId));
+    expect(events.map((event) => event.type)).toEqual(['start', 'error']);
+    expect(events.at(-1)).toMatchObject({ code: 'QUEUE_TIMEOUT', retryable: true });
+  }, 60_000);
 });
 
 /** Each answer's saved row, by stream. */
