@@ -20,7 +20,7 @@ import { type LoopStats, monitorLoop } from './loop-monitor.ts';
 import type { GeneratorApi, GeneratorHello, RunReport, ServerApi, ServerHello, ServerStats } from './protocol.ts';
 import { Recorder, type Recording } from './recorder.ts';
 import { deleteKeys, redisCpuSeconds } from './redis-admin.ts';
-import { type Path, type Scenario, watchedStreams } from './scenarios.ts';
+import { type Path, type Scenario, transportOf, watchedStreams } from './scenarios.ts';
 import { serverEnv } from './server-env.ts';
 import { type ClockOffset, measureOffset, sleep, wallNow, within } from './time.ts';
 
@@ -217,7 +217,7 @@ async function subscribe(
 ): Promise<Subscribers> {
   if (!server) return subscribeFloor(await floorConnection(settings, cleanups), channels, recorder);
   const { url } = server.hello;
-  switch (path) {
+  switch (transportOf(path)) {
     case 'sse':
       return subscribeSse(url, streamIds, recorder);
     case 'sdk':
@@ -260,7 +260,7 @@ async function startChildren(
       ? Promise.resolve(null)
       : ChildHandle.start<ServerApi, ServerHello>(
           path === 'socketio' ? 'socket.io server' : 'server',
-          new URL(path === 'socketio' ? './socketio-process.ts' : './server-process.ts', import.meta.url),
+          new URL(serverFileOf(path), import.meta.url),
           env,
           startTimeoutMs,
           serverNodeArgs,
@@ -326,4 +326,10 @@ function serverUsage(
     idleHeapKbPerSubscription: kbEach(before.heapUsedBytes - idle.heapUsedBytes),
     loop: after.loop,
   };
+}
+
+/** The server process a path runs against. */
+function serverFileOf(path: Path): string {
+  if (path === 'socketio') return './socketio-process.ts';
+  return path === 'ws-2p' || path === 'sse-2p' ? './server-cluster-process.ts' : './server-process.ts';
 }

@@ -16,11 +16,13 @@ import { type OverheadResult, overheadTable, runOpenAIOverhead } from './openai-
 import { deleteKeys } from './redis-admin.ts';
 import { caseLine, notes, table, targetsSection } from './report.ts';
 import {
+  allPaths,
   type Options,
   parseOptions,
   type Scenario,
   scenarioKey,
   streamsPerWs,
+  twoProcessPaths,
   UsageError,
   usage,
   watchedStreams,
@@ -53,7 +55,9 @@ async function main(opts: Options): Promise<number> {
   const database = await createBenchDatabase(postgresUrl).catch((error: unknown) => {
     throw new Error(`cannot reach PostgreSQL at ${postgresUrl} (set SPOOL_BENCH_DATABASE_URL): ${errorMessage(error)}`);
   });
-  const cases = opts.scenarios.flatMap((scenario) => opts.paths.map((path) => ({ scenario, path })));
+  const pathsOf = (scenario: Scenario) =>
+    opts.paths ?? [...allPaths, ...(scenario.twoProcesses ? twoProcessPaths : [])];
+  const cases = opts.scenarios.flatMap((scenario) => pathsOf(scenario).map((path) => ({ scenario, path })));
 
   // Every case has its own deadlines; this is the backstop if something hangs outside them.
   const ttftBudgetMs = opts.ttft === 'skip' ? 0 : 300_000;
@@ -72,7 +76,7 @@ async function main(opts: Options): Promise<number> {
       `Redis ${redisVersion} at ${redisUrl}, key prefix ${runPrefix}, PostgreSQL database ${new URL(database.url).pathname.slice(1)}`,
   );
   console.log(
-    `Cases: ${opts.scenarios.map(scenarioKey).join(', ')} x ${opts.paths.join(', ')}${opts.quick ? ' (quick)' : ''}. ` +
+    `Cases: ${opts.scenarios.map((scenario) => `${scenarioKey(scenario)} x ${pathsOf(scenario).join(', ')}`).join('; ')}${opts.quick ? ' (quick)' : ''}. ` +
       `${connectionsText(opts)}; floor: one SUBSCRIBE connection for all streams.\n`,
   );
 

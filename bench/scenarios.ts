@@ -1,7 +1,15 @@
 import { parseArgs } from 'node:util';
 
-export type Path = 'floor' | 'ws' | 'sdk' | 'sse' | 'socketio';
+export type Path = 'floor' | 'ws' | 'sdk' | 'sse' | 'socketio' | 'ws-2p' | 'sse-2p';
+/** Every scenario's paths, unless `--paths` says otherwise. */
 export const allPaths: readonly Path[] = ['floor', 'ws', 'sdk', 'sse', 'socketio'];
+/** ws and sse against `SPOOL_PROCESSES=2` (two instances on one port): the scenarios marked `twoProcesses`, and `--paths`. */
+export const twoProcessPaths: readonly Path[] = ['ws-2p', 'sse-2p'];
+
+/** The transport a path's clients use. */
+export function transportOf(path: Path): Path {
+  return path === 'ws-2p' ? 'ws' : path === 'sse-2p' ? 'sse' : path;
+}
 
 /** The issue's targets for one path of one scenario; the floor and socket.io are what the others are held to. */
 export interface Targets {
@@ -32,6 +40,8 @@ export interface Scenario {
   sseStreams?: number;
   /** A smaller stand-in for a full scenario (`--quick`), carrying its targets. */
   quickFor?: string;
+  /** Run by default over two server processes too (`ws-2p`, `sse-2p`). */
+  twoProcesses?: boolean;
 }
 
 /** Every Spool path must lose nothing; ws and sse are besides held to the server CPU each delivered event costs. */
@@ -41,11 +51,13 @@ const sse: Targets = { lossless: true, cpuUsPerEvent: 12, cpuBelowSocketIo: true
 const interactive: Targets = { p99VsFloor: 2, p99Ms: 10 };
 const paced = { ws: { ...ws, ...interactive }, sse: { ...sse, ...interactive }, sdk: lossless };
 const unbounded = { ws: { ...ws, throughputVsFloor: 0.6 }, sse: { ...sse, throughputVsFloor: 0.6 }, sdk: lossless };
+/** Two processes: lossless, and no more CPU per event than one (each event is decoded once per process). */
+const twoProcesses = { ...paced, 'ws-2p': { ...ws, ...interactive }, 'sse-2p': { ...sse, ...interactive } };
 const idleMany = { ws: { ...ws, p99VsFloor: 2, idleRssKb: 10 }, sse: { ...sse, p99VsFloor: 2 }, sdk: lossless };
 
 export const defaultScenarios: readonly Scenario[] = [
   { streams: 100, tokens: 200, rate: 20, targets: paced },
-  { streams: 1000, tokens: 100, rate: 10, targets: paced },
+  { streams: 1000, tokens: 100, rate: 10, targets: twoProcesses, twoProcesses: true },
   { streams: 100, tokens: 2000, rate: 0, targets: unbounded },
   // Many mostly idle subscriptions: 100 WebSockets of 100 each, and 1,000 SSE connections.
   { streams: 10000, tokens: 10, rate: 1, targets: idleMany, streamsPerWs: 100, sseStreams: 1000 },
@@ -53,7 +65,7 @@ export const defaultScenarios: readonly Scenario[] = [
 
 export const quickScenarios: readonly Scenario[] = [
   { streams: 20, tokens: 20, rate: 20, targets: paced, quickFor: '100x200@20' },
-  { streams: 200, tokens: 10, rate: 10, targets: paced, quickFor: '1000x100@10' },
+  { streams: 200, tokens: 10, rate: 10, targets: twoProcesses, twoProcesses: true, quickFor: '1000x100@10' },
   { streams: 20, tokens: 200, rate: 0, targets: unbounded, quickFor: '100x2000@0' },
   {
     streams: 1000,
@@ -73,7 +85,9 @@ export function streamsPerWs(scenario: Scenario, option: number | null): number 
 
 /** How many of the scenario's streams `path` watches (the first ones): all of them, but for SSE. */
 export function watchedStreams(scenario: Scenario, path: Path): number {
-  return path === 'sse' ? Math.min(scenario.sseStreams ?? scenario.streams, scenario.streams) : scenario.streams;
+  return transportOf(path) === 'sse'
+    ? Math.min(scenario.sseStreams ?? scenario.streams, scenario.streams)
+    : scenario.streams;
 }
 
 /** `1000x100@10`: the form `--only` takes. */
@@ -88,7 +102,8 @@ export function scenarioLabel(scenario: Scenario): string {
 
 export interface Options {
   scenarios: Scenario[];
-  paths: Path[];
+  /** From `--paths`; null: `allPaths`, and `twoProcessPaths` for the scenarios marked so. */
+  paths: Path[] | null;
   /** Streams sharing one WebSocket, for every scenario; null: each scenario's own (`streamsPerWs`). */
   streamsPerWs: number | null;
   /** Extra Node flags for the server process only (Spool's or socket.io's), e.g. `--cpu-prof`. */
@@ -103,7 +118,8 @@ export const usage = `usage: node bench/run.ts [--quick] [--only SxT@R[,SxT@R...
   --only            scenarios to run, e.g. 1000x100@10 (R=0: unbounded); any S, T, R is accepted; no TTFT
   --ttft            only time to first token (embedded, and Redis + PostgreSQL)
   --paths           which of floor, ws, sdk (@spool/client over WS), sse, socketio (socket.io 4 on its Redis
-                    adapter, the peer) to run (default: all)
+                    adapter, the peer), ws-2p and sse-2p (ws and sse against SPOOL_PROCESSES=2) to run
+                    (default: all but the -2p ones, which run in 1000x100@10)
   --streams-per-ws  streams sharing one WebSocket connection (ws, sdk, socketio) in every scenario (default: the
                     scenario's, 100 in 10000x10@1, else 1: one per stream)
   --server-node-args=FLAGS  extra Node flags for the server process (Spool's or socket.io's), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"`;
@@ -128,7 +144,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
   const scenarios = values.only
     ? values.only.flatMap((list) => list.split(',')).map((spec) => parseScenario(spec.trim(), known))
     : [...known];
-  const paths = values.paths ? values.paths.split(',').map((path) => parsePath(path.trim())) : [...allPaths];
+  const paths = values.paths ? values.paths.split(',').map((path) => parsePath(path.trim())) : null;
   const streamsPerWs =
     values['streams-per-ws'] === undefined ? null : positive(values['streams-per-ws'], '--streams-per-ws');
   const serverNodeArgs = values['server-node-args'].split(' ').filter((arg) => arg !== '');
@@ -160,8 +176,9 @@ function parseScenario(spec: string, known: readonly Scenario[]): Scenario {
 }
 
 function parsePath(path: string): Path {
-  const found = allPaths.find((candidate) => candidate === path);
-  if (!found) throw new UsageError(`--paths: "${path}" is not one of ${allPaths.join(', ')}`);
+  const known = [...allPaths, ...twoProcessPaths];
+  const found = known.find((candidate) => candidate === path);
+  if (!found) throw new UsageError(`--paths: "${path}" is not one of ${known.join(', ')}`);
   return found;
 }
 
