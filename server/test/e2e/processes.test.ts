@@ -2,6 +2,7 @@ import type { StreamEvent } from '@spool/shared';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createSpoolClient } from '../../../client-sdk/src/client.ts';
 import { collect } from '../../../client-sdk/test/helpers/sdk.ts';
+import { inTurn } from '../helpers/clients.ts';
 import { testDatabaseUrl } from '../helpers/database.ts';
 import { testRedisUrl, uniquePrefix } from '../helpers/redis.ts';
 import { startSpoolProcess } from '../helpers/spool-process.ts';
@@ -40,9 +41,10 @@ describe('SPOOL_PROCESSES=2', () => {
 
     // Read half an answer on one connection, then resume it from a new client (a new connection,
     // so the other process) from the next index.
-    const { streamId } = await clients[0]!.sendMessage({ content: 'a resumed one' });
+    const reader = inTurn(clients, 0);
+    const { streamId } = await reader.sendMessage({ content: 'a resumed one' });
     const firstHalf: StreamEvent[] = [];
-    for await (const event of clients[0]!.stream(streamId)) {
+    for await (const event of reader.stream(streamId)) {
       firstHalf.push(event);
       if (event.index === tokens / 2) break;
     }

@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createSpoolClient } from '../../../client-sdk/src/client.ts';
 import { collect } from '../../../client-sdk/test/helpers/sdk.ts';
 import { startBalancer } from '../helpers/balancer.ts';
-import { connect, watch } from '../helpers/clients.ts';
+import { connect, inTurn, watch } from '../helpers/clients.ts';
 import { testDatabaseUrl } from '../helpers/database.ts';
 import { testRedisUrl, uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
@@ -53,10 +53,10 @@ describe('a rolling restart behind a balancer', () => {
     const wave = () =>
       Promise.all(
         Array.from({ length: perWave }, async (_, i) => {
-          const { streamId } = await (sdk[i % 2] ?? sdk[0])!.sendMessage({ content: `question ${i}` });
+          const { streamId } = await inTurn(sdk, i).sendMessage({ content: `question ${i}` });
           const events: StreamEvent[] = [];
           read.set(streamId, events);
-          return { streamId, reading: readers[i % readers.length]!(streamId, events) };
+          return { streamId, reading: inTurn(readers, i)(streamId, events) };
         }),
       );
     /** Waits until every answer of the wave has a few tokens out, and checks that none has ended. */

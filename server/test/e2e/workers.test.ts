@@ -4,6 +4,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createSpoolClient, type SpoolClient } from '../../../client-sdk/src/client.ts';
 import { collect } from '../../../client-sdk/test/helpers/sdk.ts';
 import { startBalancer } from '../helpers/balancer.ts';
+import { inTurn } from '../helpers/clients.ts';
 import { testDatabaseUrl } from '../helpers/database.ts';
 import { testRedisUrl, uniquePrefix } from '../helpers/redis.ts';
 import { startSpoolProcess } from '../helpers/spool-process.ts';
@@ -49,7 +50,7 @@ async function deployment(workers: number, extra: Record<string, string> = {}) {
 async function answers(clients: SpoolClient[], count: number) {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const client = clients[i % clients.length] ?? clients[0]!;
+      const client = inTurn(clients, i);
       const { streamId } = await client.sendMessage({ content: `question ${i}` });
       const events: StreamEvent[] = [];
       return { streamId, events, reading: collect(client.stream(streamId), (event) => events.push(event)) };
@@ -73,11 +74,12 @@ describe('generation workers (SPOOL_ROLE=api and worker)', () => {
       const fresh = await api();
       balancer.backends = [...apis.filter((_, j) => j > i).map((p) => p.port), fresh.port];
     }
-    const toCancel = await clients[0]!.sendMessage({ content: 'stop me' });
+    const [sender, watcher] = [inTurn(clients, 0), inTurn(clients, 1)];
+    const toCancel = await sender.sendMessage({ content: 'stop me' });
     const seen: StreamEvent[] = [];
-    const cancelled = collect(clients[1]!.stream(toCancel.streamId), (event) => seen.push(event));
+    const cancelled = collect(watcher.stream(toCancel.streamId), (event) => seen.push(event));
     await vi.waitFor(() => expect(seen.length).toBeGreaterThan(3));
-    await clients[0]!.cancel(toCancel.streamId);
+    await sender.cancel(toCancel.streamId);
     const cancelledEvents = await cancelled;
     expect(cancelledEvents.at(-1)).toMatchObject({ type: 'done', finishReason: 'cancelled' });
     expect(cancelledEvents.length).toBeLessThan(tokens + 2);
@@ -99,8 +101,7 @@ describe('generation workers (SPOOL_ROLE=api and worker)', () => {
     const { client, databaseUrl, workers } = await deployment(2);
     const started = await answers([client('ws'), client('sse')], 20);
     await vi.waitFor(() => expect(Math.min(...started.map(({ events }) => events.length))).toBeGreaterThan(3));
-    const [killed] = workers;
-    killed!.child.kill('SIGKILL');
+    inTurn(workers, 0).child.kill('SIGKILL');
     const killedAt = performance.now();
     await Promise.all(started.map(({ reading }) => reading));
 

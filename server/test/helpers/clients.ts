@@ -105,3 +105,10 @@ export function cancelAt(client: TestClient, streamId: string, index: number) {
     },
   };
 }
+
+/** The item at `i`, round the list (`i % length`): for handing work to a few clients in turn. */
+export function inTurn<T>(items: readonly T[], i: number): T {
+  const item = items[i % items.length];
+  if (item === undefined) throw new Error('inTurn: no items');
+  return item;
+}

@@ -29,7 +29,7 @@ export async function startSpoolProcess(env: Record<string, string>): Promise<Sp
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   const logs: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     try {
       const entry = JSON.parse(line) as Record<string, unknown>;
       logs.push(entry);
@@ -39,7 +39,7 @@ export async function startSpoolProcess(env: Record<string, string>): Promise<Sp
     }
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const lines = createInterface({ input: child.stderr! });
+  const lines = createInterface({ input: child.stderr });
   const listening = new Promise<string>((resolve, reject) => {
     lines.on('line', (line) => {
       const url = /listening on (\S+)/.exec(line)?.[1];
