@@ -120,7 +120,7 @@ async function main(opts: Options): Promise<number> {
       console.log(caseLine(result));
     }
     if (opts.ttft !== 'skip') {
-      for (const mode of ['embedded', 'redis+postgres'] as const) {
+      for (const mode of ['embedded', 'redis+postgres', 'api+worker'] as const) {
         const settings = { ...ttftPlan, redisUrl, prefix: `${runPrefix}-ttft`, databaseUrl: database.url };
         const result = await runTtft(mode, settings);
         await deleteKeys(redis, `${settings.prefix}:*`);

@@ -116,7 +116,7 @@ export interface Options {
 export const usage = `usage: node bench/run.ts [--quick] [--only SxT@R[,SxT@R...] | --ttft] [--paths floor,ws,sdk,sse,socketio] [--streams-per-ws N]
   --quick           small scenarios, for development
   --only            scenarios to run, e.g. 1000x100@10 (R=0: unbounded); any S, T, R is accepted; no TTFT
-  --ttft            only time to first token (embedded, and Redis + PostgreSQL)
+  --ttft            only time to first token (embedded; Redis + PostgreSQL; and that with SPOOL_ROLE=api + a worker)
   --paths           which of floor, ws, sdk (@spool/client over WS), sse, socketio (socket.io 4 on its Redis
                     adapter, the peer), ws-2p and sse-2p (ws and sse against SPOOL_PROCESSES=2) to run
                     (default: all but the -2p ones, which run in 1000x100@10)

@@ -35,7 +35,8 @@ async function runInstance(): Promise<void> {
       void sampling.stats(message.arg).then((stats) => send({ kind: 'stats', id: message.id, stats }));
     } else {
       sampling.stop();
-      void server.close().then(() => send({ kind: 'closed' }));
+      // Then this instance is done: its process ends, and the primary with the last of them.
+      void server.close().then(() => process.send?.({ kind: 'closed' } satisfies FromInstance, () => process.exit(0)));
     }
   });
   send({ kind: 'up', hello: { url: server.url, port: server.port, pid: process.pid } });

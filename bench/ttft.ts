@@ -22,7 +22,8 @@ import { serverEnv, serverNodeArgs } from './server-env.ts';
 import { type Percentiles, percentiles } from './stats.ts';
 import { wallNow } from './time.ts';
 
-export type TtftMode = 'embedded' | 'redis+postgres';
+/** `api+worker`: Redis + PostgreSQL, an API process queueing each answer for a worker process (`SPOOL_ROLE`). */
+export type TtftMode = 'embedded' | 'redis+postgres' | 'api+worker';
 type Transport = 'ws' | 'sse';
 
 export interface Burst {
@@ -66,18 +67,28 @@ export async function runTtft(mode: TtftMode, settings: TtftSettings): Promise<T
     SPOOL_DEMO_TOKENS: String(tokensPerAnswer),
     SPOOL_DEMO_TOKENS_PER_SECOND: String(tokensPerSecond),
   });
-  const server = await ChildHandle.start<ServerApi, ServerHello>(
-    `server (${mode})`,
-    new URL('./server-process.ts', import.meta.url),
-    env,
-    60_000,
-    serverNodeArgs,
+  // With workers, the clients talk to the API process; the CPU of an answer is both processes'.
+  const roles = mode === 'api+worker' ? (['api', 'worker'] as const) : ([undefined] as const);
+  const servers = await Promise.all(
+    roles.map((role) =>
+      ChildHandle.start<ServerApi, ServerHello>(
+        `server (${role ?? mode})`,
+        new URL('./server-process.ts', import.meta.url),
+        // A worker that takes every answer of the biggest burst at once: what is measured is the hand-over.
+        role ? { ...env, SPOOL_ROLE: role, SPOOL_WORKER_CONCURRENCY: '2000' } : env,
+        60_000,
+        serverNodeArgs,
+      ),
+    ),
   );
-  const clients = { ws: wsClient(server.hello.url), sse: sseClient(server.hello.url) };
+  const { url } = (servers[0] as (typeof servers)[number]).hello;
+  const clients = { ws: wsClient(url), sse: sseClient(url) };
   const phases: PhaseResult[] = [];
   const cpuUs = async () => {
-    const stats = await server.call('stats', { collect: false, resetPeak: false }, 10_000);
-    return stats.cpuUserUs + stats.cpuSystemUs;
+    const all = await Promise.all(
+      servers.map((child) => child.call('stats', { collect: false, resetPeak: false }, 10_000)),
+    );
+    return all.reduce((sum, stats) => sum + stats.cpuUserUs + stats.cpuSystemUs, 0);
   };
   const phase = async (label: string, answers: number, run: () => Promise<PromiseSettledResult<number>[]>) => {
     const before = await cpuUs();
@@ -120,7 +131,7 @@ export async function runTtft(mode: TtftMode, settings: TtftSettings): Promise<T
     return { mode, phases, failure: errorMessage(error) };
   } finally {
     clients.ws.close();
-    await server.stop(10_000);
+    await Promise.all(servers.map((child) => child.stop(10_000)));
   }
 }
 
