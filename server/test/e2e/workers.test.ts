@@ -132,6 +132,17 @@ describe('generation workers (SPOOL_ROLE=api and worker)', () => {
     );
   }, 90_000);
 
+  it('a worker drains on SIGTERM: its answers run to their end, then it exits', async () => {
+    const { client, workers } = await deployment(1);
+    const started = await answers([client('ws'), client('sse')], 6);
+    await vi.waitFor(() => expect(Math.min(...started.map(({ events }) => events.length))).toBeGreaterThan(3));
+    const worker = inTurn(workers, 0);
+    worker.child.kill('SIGTERM');
+    await Promise.all(started.map(({ reading }) => reading));
+    for (const { events } of started) expect(events.at(-1)).toMatchObject({ type: 'done', finishReason: 'stop' });
+    expect(await worker.exited).toBe(0);
+  }, 60_000);
+
   it('an answer no worker takes within SPOOL_QUEUE_TIMEOUT_MS ends with a retryable QUEUE_TIMEOUT', async () => {
     const { client } = await deployment(0, { SPOOL_QUEUE_TIMEOUT_MS: '1000' });
     const spool = client('ws');
