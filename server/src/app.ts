@@ -39,7 +39,7 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
   const services = await openSpoolServices(config, options);
   const { router, log } = services;
   const auth = createAuthenticator(config.auth);
-  if (auth.mode === 'development') {
+  if (auth.mode === 'development' && config.role !== 'worker') {
     log.warn('no authentication configured (SPOOL_JWT_SECRET or SPOOL_JWKS_URL): every caller is the one local user');
   }
   const { allowedOrigins } = config.abuse;

@@ -57,9 +57,18 @@ function bannerOf(config: SpoolConfig, spool: Awaited<ReturnType<typeof startSpo
   const { storeKind, db, provider } = spool.services;
   const streamLog = storeKind === 'redis' ? 'the Redis stream log' : 'the in-process stream log';
   const database = db.kind === 'postgresql' ? 'PostgreSQL' : `embedded PGlite (${config.database.dataDir})`;
+  if (config.role === 'worker') {
+    const base = new URL('/', spool.url).href;
+    return [
+      `Spool generation worker: ${config.workerConcurrency} queued answers at a time, into ${streamLog} and ${database}, from ${provider.defaultModel}.`,
+      `Health, readiness and metrics on ${base} (healthz, readyz, metrics); no API.`,
+    ];
+  }
   const lines = [
     `Spool is listening on ${spool.url} (HTTP, SSE and WebSocket) with ${streamLog} and ${database}.`,
-    `Answers come from ${provider.defaultModel} (callers may pick: ${provider.models.join(', ')}).`,
+    config.role === 'api'
+      ? 'Answers are queued for generation workers (SPOOL_ROLE=worker).'
+      : `Answers come from ${provider.defaultModel} (callers may pick: ${provider.models.join(', ')}).`,
   ];
   // The chat page and the chat command live in Spool's repository; an installed server has neither.
   if (config.webDir && chatPageBuilt(config.webDir)) {

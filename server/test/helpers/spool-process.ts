@@ -42,7 +42,8 @@ export async function startSpoolProcess(env: Record<string, string>): Promise<Sp
   const lines = createInterface({ input: child.stderr });
   const listening = new Promise<string>((resolve, reject) => {
     lines.on('line', (line) => {
-      const url = /listening on (\S+)/.exec(line)?.[1];
+      // An API instance says where it listens; a worker, where its health and metrics are.
+      const url = /(?:listening on|metrics on) (\S+)/.exec(line)?.[1];
       if (url) resolve(url);
       else process.stderr.write(`${line}\n`); // a warning or a crash's stack belongs in the test's output
     });
