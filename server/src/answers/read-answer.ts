@@ -42,7 +42,7 @@ export async function assertCancellable(sources: AnswerSources, streamId: string
     if (meta.ownerId !== ownerId) throw new StreamNotFoundError(streamId);
     return;
   }
-  const message = await sources.queries.run(ownerId, () => findAnswerByStream(sources.db.em(), streamId));
+  const message = await sources.queries.run(ownerId, () => findAnswerByStream(sources.db.statements, streamId));
   if (!message || message.ownerId !== ownerId) throw new StreamNotFoundError(streamId);
   throw new StreamEndedError(streamId);
 }

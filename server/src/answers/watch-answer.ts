@@ -86,7 +86,7 @@ class AnswerWatch implements Subscriber, Watch {
     const { db, queries, store } = this.#sources;
     this.#lookups = new AbortController();
     const { signal } = this.#lookups;
-    const find = () => queries.run(ownerId, () => findAnswerByStream(db.em(), streamId), signal);
+    const find = () => queries.run(ownerId, () => findAnswerByStream(db.statements, streamId), signal);
     let message = await find();
     if (!message || message.ownerId !== ownerId) throw new StreamNotFoundError(streamId);
     // Not saved yet: its generator may be putting a lost log back (the store restarted empty). Wait

@@ -1,7 +1,7 @@
 import type { SqlEntityManager as EntityManager } from '@mikro-orm/sql';
 import type { FinishReason, MessageStatus, SpoolErrorCode, Usage } from '@spool/shared';
 import type { RecordedAnswer } from '../answers/replay.ts';
-import { Message } from './entities.ts';
+import { Message, type ReplayData } from './entities.ts';
 import { withDatabase } from './errors.ts';
 import { type Statement, type StatementPool, withSession } from './statement-pool.ts';
 
@@ -60,9 +60,36 @@ export async function commitFinalAnswers(
   return answers.map((answer) => written.has(answer.messageId) && first.get(answer.messageId) === answer);
 }
 
-/** The assistant message a stream carries (or carried). */
-export function findAnswerByStream(em: EntityManager, streamId: string) {
-  return withDatabase(() => em.findOne(Message, { streamId }, { disableIdentityMap: true }));
+/** What a reader needs of a saved answer: whose it is, how it ended, and what replays it. */
+export interface SavedAnswer {
+  ownerId: string;
+  status: MessageStatus;
+  content: string;
+  replay: ReplayData | null;
+  errorCode: SpoolErrorCode | null;
+}
+
+const answerByStream: Statement = {
+  name: 'spool_answer_by_stream',
+  text: 'SELECT owner_id, status, content, replay, error_code FROM message WHERE stream_id = $1',
+};
+
+/**
+ * The assistant message a stream carries (or carried), by the answer path's prepared statement: a
+ * reader asking for an unknown or expired stream costs the database one indexed lookup, not an ORM
+ * query build.
+ */
+export async function findAnswerByStream(statements: StatementPool, streamId: string): Promise<SavedAnswer | null> {
+  const { rows } = await withSession(statements, (session) => session.run(answerByStream, [streamId]));
+  const [row] = rows;
+  if (!row) return null;
+  return {
+    ownerId: String(row.owner_id),
+    status: row.status as MessageStatus,
+    content: String(row.content),
+    replay: (row.replay ?? null) as ReplayData | null,
+    errorCode: (row.error_code ?? null) as SpoolErrorCode | null,
+  };
 }
 
 /** Answers still marked `streaming`: live ones, and those whose generator died or whose final write is pending. */

@@ -3,25 +3,20 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createSpoolClient } from '../../../client-sdk/src/client.ts';
 import { collect } from '../../../client-sdk/test/helpers/sdk.ts';
 import { inTurn } from '../helpers/clients.ts';
-import { testDatabaseUrl } from '../helpers/database.ts';
-import { testRedisUrl, uniquePrefix } from '../helpers/redis.ts';
-import { startSpoolProcess } from '../helpers/spool-process.ts';
+import { sharedEnv, startSpoolProcess } from '../helpers/spool-process.ts';
 
 const tokens = 30;
 
 describe('SPOOL_PROCESSES=2', () => {
   it('runs two processes on one port: both serve WS and SSE, a client resumes across them, SIGTERM drains both', async () => {
-    const server = await startSpoolProcess({
-      SPOOL_PROCESSES: '2',
-      LOG_LEVEL: 'info',
-      REDIS_URL: testRedisUrl,
-      SPOOL_REDIS_PREFIX: uniquePrefix().replace(':', '-'),
-      DATABASE_URL: await testDatabaseUrl(),
-      SPOOL_DEMO_TOKENS: String(tokens),
-      SPOOL_DEMO_TOKENS_PER_SECOND: '100',
-      SPOOL_MAX_STREAMS_PER_USER: '1000',
-      SPOOL_REQUESTS_PER_MINUTE: '100000',
-    });
+    const server = await startSpoolProcess(
+      await sharedEnv({
+        SPOOL_PROCESSES: '2',
+        LOG_LEVEL: 'info',
+        SPOOL_DEMO_TOKENS: String(tokens),
+        SPOOL_DEMO_TOKENS_PER_SECOND: '100',
+      }),
+    );
     // A client per connection: the primary hands connections to the processes in turn.
     const clients = Array.from({ length: 6 }, (_, i) =>
       createSpoolClient({ url: server.url, transport: i % 2 === 0 ? 'ws' : 'sse' }),

@@ -5,10 +5,9 @@ import { createSpoolClient } from '../../../client-sdk/src/client.ts';
 import { collect } from '../../../client-sdk/test/helpers/sdk.ts';
 import { startBalancer } from '../helpers/balancer.ts';
 import { connect, inTurn, watch } from '../helpers/clients.ts';
-import { testDatabaseUrl } from '../helpers/database.ts';
-import { testRedisUrl, uniquePrefix } from '../helpers/redis.ts';
+import { uniquePrefix } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
-import { startSpoolProcess } from '../helpers/spool-process.ts';
+import { sharedEnv, startSpoolProcess } from '../helpers/spool-process.ts';
 
 /** Each answer: its start event, this many tokens at 10 a second, `done`. */
 const tokens = 40;
@@ -17,20 +16,12 @@ const perWave = 48;
 
 describe('a rolling restart behind a balancer', () => {
   it('loses no answer: each instance drains on SIGTERM while SDK and vanilla clients, over WS and SSE, read on', async () => {
-    const databaseUrl = await testDatabaseUrl();
-    const env = {
-      REDIS_URL: testRedisUrl,
-      SPOOL_REDIS_PREFIX: uniquePrefix().replace(':', '-'),
-      DATABASE_URL: databaseUrl,
+    const env = await sharedEnv({
       SPOOL_DEMO_TOKENS: String(tokens),
       SPOOL_DEMO_TOKENS_PER_SECOND: '10',
       SPOOL_DRAIN_MS: '30000',
-      // Every request here is the one development user's.
-      SPOOL_MAX_STREAMS_PER_USER: '1000',
-      SPOOL_REQUESTS_PER_MINUTE: '100000',
-      SPOOL_MAX_CONNECTIONS_PER_USER: '100000',
-      SPOOL_WS_FRAMES_PER_SECOND: '100000',
-    };
+    });
+    const databaseUrl = env.DATABASE_URL ?? '';
     const [a, b] = await Promise.all([startSpoolProcess(env), startSpoolProcess(env)]);
     const balancer = await startBalancer([a.port, b.port]);
     const url = `http://127.0.0.1:${balancer.port}/trpc`;

@@ -5,30 +5,21 @@ import { createSpoolClient, type SpoolClient } from '../../../client-sdk/src/cli
 import { collect } from '../../../client-sdk/test/helpers/sdk.ts';
 import { startBalancer } from '../helpers/balancer.ts';
 import { inTurn } from '../helpers/clients.ts';
-import { testDatabaseUrl } from '../helpers/database.ts';
-import { testRedisUrl, uniquePrefix } from '../helpers/redis.ts';
-import { startSpoolProcess } from '../helpers/spool-process.ts';
+import { sharedEnv, startSpoolProcess } from '../helpers/spool-process.ts';
 
 const tokens = 40;
 const leaseMs = 2_000;
 
 /** API-only instances behind a balancer and generation workers, on one Redis prefix and database. */
 async function deployment(workers: number, extra: Record<string, string> = {}) {
-  const databaseUrl = await testDatabaseUrl();
-  const env = {
-    REDIS_URL: testRedisUrl,
-    SPOOL_REDIS_PREFIX: uniquePrefix().replace(':', '-'),
-    DATABASE_URL: databaseUrl,
+  const env = await sharedEnv({
     SPOOL_DEMO_TOKENS: String(tokens),
     SPOOL_DEMO_TOKENS_PER_SECOND: '10',
     SPOOL_LEASE_MS: String(leaseMs),
     SPOOL_RECOVERY_INTERVAL_MS: '1000',
-    SPOOL_MAX_STREAMS_PER_USER: '1000',
-    SPOOL_REQUESTS_PER_MINUTE: '100000',
-    SPOOL_MAX_CONNECTIONS_PER_USER: '100000',
-    SPOOL_WS_FRAMES_PER_SECOND: '100000',
     ...extra,
-  };
+  });
+  const databaseUrl = env.DATABASE_URL ?? '';
   const api = () => startSpoolProcess({ ...env, SPOOL_ROLE: 'api' });
   const worker = () =>
     startSpoolProcess({ ...env, SPOOL_ROLE: 'worker', SPOOL_WORKER_CONCURRENCY: '10', LOG_LEVEL: 'info' });

@@ -1,5 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
-import { onTestFinished } from 'vitest';
+import { listenForTest } from './listen.ts';
 
 export interface Balancer {
   port: number;
@@ -43,16 +43,6 @@ export async function startBalancer(backends: number[]): Promise<Balancer> {
     };
     attempt(0);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the balancer has no port');
-  balancer.port = address.port;
+  balancer.port = await listenForTest(server, sockets);
   return balancer;
 }

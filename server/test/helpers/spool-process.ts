@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
+import { testDatabaseUrl } from './database.ts';
+import { testRedisUrl, uniquePrefix } from './redis.ts';
 
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -51,4 +53,21 @@ export async function startSpoolProcess(env: Record<string, string>): Promise<Sp
   });
   const url = await listening;
   return { url, port: Number(new URL(url).port), child, exited, logs };
+}
+
+/**
+ * The environment of Spool processes that share this file's database and a Redis prefix of their
+ * own, with the limits of the one development user (every request here is theirs) lifted; plus `extra`.
+ */
+export async function sharedEnv(extra: Record<string, string>): Promise<Record<string, string>> {
+  return {
+    REDIS_URL: testRedisUrl,
+    SPOOL_REDIS_PREFIX: uniquePrefix().replace(':', '-'),
+    DATABASE_URL: await testDatabaseUrl(),
+    SPOOL_MAX_STREAMS_PER_USER: '1000',
+    SPOOL_REQUESTS_PER_MINUTE: '100000',
+    SPOOL_MAX_CONNECTIONS_PER_USER: '100000',
+    SPOOL_WS_FRAMES_PER_SECOND: '100000',
+    ...extra,
+  };
 }

@@ -1,5 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
-import { onTestFinished } from 'vitest';
+import { listenForTest } from './listen.ts';
 
 export interface TcpProxy {
   port: number;
@@ -37,18 +37,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.once('close', () => upstream.destroy());
     upstream.once('close', () => client.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the proxy has no port');
+  const port = await listenForTest(server, sockets);
   return {
-    port: address.port,
+    port,
     cut() {
       open = false;
       for (const socket of sockets) socket.destroy();
