@@ -32,10 +32,10 @@ describe('one user flooding the server', () => {
     const rssGrowth = process.memoryUsage().rss - rssBefore;
 
     expect(codes).toEqual(Array(10).fill(4429));
-    // Before the budget, this user's calls took 8.4 s or timed out. The aim is 3x a calm run;
-    // on a 2-core machine that also runs Redis, PostgreSQL and the flooding process it is 2-4x (calm
-    // p99 35-75 ms, flooded 110-160 ms): the bound here is what holds on such a machine.
-    expect(p99(during)).toBeLessThan(Math.max(3 * p99(calm), 1_000));
+    // Before the budget, this user's calls took 8.4 s or timed out; with it, 7-11x a calm run until the
+    // flood's lookups of unknown streams stopped building ORM queries (calm p99 15-21 ms, flooded
+    // 33-48 ms since, 2.1-2.9x). The floor keeps a busy machine (the suite's other files) from failing it.
+    expect(p99(during)).toBeLessThan(Math.max(3 * p99(calm), 100));
     expect(rssGrowth).toBeLessThan(100 * 1024 * 1024);
   });
 });
