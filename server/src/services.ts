@@ -88,7 +88,11 @@ export async function openSpoolServices(
   const opened = await openStore({
     ...config,
     log,
-    userLeases: { limit: config.maxStreamsPerUser, ttlMs: config.leaseMs },
+    // Queued for a worker, an answer holds its user's place until the queue timeout; the worker then refreshes it.
+    userLeases: {
+      limit: config.maxStreamsPerUser,
+      ttlMs: config.role === 'api' ? config.queueTimeoutMs : config.leaseMs,
+    },
   });
   const starting = new FifoSemaphore(config.maxStarting);
   // SPOOL_ROLE=api: answers go to the workers through a queue (config checks there is a Redis).
