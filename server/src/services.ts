@@ -5,9 +5,9 @@ import { HistoryCache } from './answers/history-cache.ts';
 import { type RecoverySchedule, scheduleRecovery } from './answers/recovery.ts';
 import type { SpoolConfig } from './config.ts';
 import { type Database, openDatabase } from './db/database.ts';
-import { AnswerQueue } from './generation/answer-queue.ts';
+import type { AnswerQueue } from './generation/answer-queue.ts';
 import type { AnswerRunner } from './generation/answer-runner.ts';
-import { AnswerWorker } from './generation/answer-worker.ts';
+import type { AnswerWorker } from './generation/answer-worker.ts';
 import { DemoProvider } from './generation/demo-provider.ts';
 import { Generations } from './generation/generations.ts';
 import { OpenAIProvider } from './generation/openai-provider.ts';
@@ -95,8 +95,7 @@ export async function openSpoolServices(
     },
   });
   const starting = new FifoSemaphore(config.maxStarting);
-  // SPOOL_ROLE=api: answers go to the workers through a queue (config checks there is a Redis).
-  const queue = config.role === 'api' ? new AnswerQueue(config.redisUrl ?? '', config.redisPrefix) : undefined;
+  const queue = config.role === 'api' ? await openAnswerQueue(config) : undefined;
   const metrics = new SpoolMetrics({
     activeAnswers: () => generations.size,
     startQueueDepth: () => starting.waiting,
@@ -138,7 +137,7 @@ export async function openSpoolServices(
   const answers: AnswerRunner = queue
     ? new QueuedAnswers({ queue, store, userLeases, queueTimeoutMs: config.queueTimeoutMs, log })
     : generations;
-  const worker = config.role === 'worker' ? startWorker(config, { store, generations, log, metrics }) : undefined;
+  const worker = config.role === 'worker' ? await startWorker(config, { store, generations, log, metrics }) : undefined;
   const claims = new ClientMessageClaims({ keyValue, ttlMs: clientMessageIdTtlMs, waitMs: 10_000 });
   const connections = new ConnectionCounts(config.abuse.connectionsPerUser);
   const rate = new RequestRate(keyValue, config.abuse.requestsPerMinute);
@@ -210,14 +209,22 @@ export async function openSpoolServices(
   };
 }
 
+/** `SPOOL_ROLE=api`: the queue answers go to the workers through (config checks there is a Redis). */
+async function openAnswerQueue(config: SpoolConfig): Promise<AnswerQueue> {
+  const { AnswerQueue } = await import('./generation/answer-queue.ts');
+  return new AnswerQueue(config.redisUrl ?? '', config.redisPrefix);
+}
+
 /** `SPOOL_ROLE=worker`: generation of queued answers, into the shared Redis log. */
-function startWorker(
+async function startWorker(
   config: SpoolConfig,
   parts: { store: StreamStore; generations: Generations; log: Logger; metrics: SpoolMetrics },
-): AnswerWorker {
+): Promise<AnswerWorker> {
   if (!(parts.store instanceof RedisStreamStore) || !config.redisUrl) {
     throw new Error('a generation worker needs the Redis store (REDIS_URL)');
   }
+  // BullMQ is loaded only where it is used: the other roles start without it.
+  const { AnswerWorker } = await import('./generation/answer-worker.ts');
   return new AnswerWorker({
     ...parts,
     store: parts.store,

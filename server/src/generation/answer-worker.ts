@@ -1,4 +1,5 @@
 import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { SpoolMetrics } from '../metrics/spool-metrics.ts';
 import type { RedisStreamStore } from '../store/redis.ts';
@@ -27,12 +28,15 @@ export interface AnswerWorkerOptions {
  */
 export class AnswerWorker {
   readonly #options: AnswerWorkerOptions;
+  /** Given to BullMQ, which closes the connections it makes itself, not this one. */
+  readonly #connection: Redis;
   readonly #worker: Worker<QueuedAnswer>;
 
   constructor(options: AnswerWorkerOptions) {
     this.#options = options;
+    this.#connection = queueConnection(options.redisUrl);
     this.#worker = new Worker<QueuedAnswer>(answerQueueName, (job) => this.#generate(job), {
-      connection: queueConnection(options.redisUrl),
+      connection: this.#connection,
       prefix: queuePrefix(options.redisPrefix),
       concurrency: options.concurrency,
       maxStalledCount: 0,
@@ -46,8 +50,9 @@ export class AnswerWorker {
   }
 
   /** Takes no more answers, and resolves once those it took have ended (their drain is `Generations.shutdown`). */
-  close(): Promise<void> {
-    return this.#worker.close();
+  async close(): Promise<void> {
+    await this.#worker.close();
+    this.#connection.disconnect();
   }
 
   async #generate(job: Job<QueuedAnswer>): Promise<void> {
