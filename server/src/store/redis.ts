@@ -203,6 +203,7 @@ export class RedisStreamStore implements StreamStore {
 
   /** The connections belong to the caller. */
   async close(): Promise<void> {
+    this.#hub.close();
     this.#fanouts.close();
     this.#cancels.close();
   }

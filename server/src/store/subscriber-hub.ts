@@ -37,6 +37,8 @@ export class SubscriberHub {
   // biome-ignore lint/suspicious/noExplicitAny: each channel keeps its own listener type
   readonly #channels = new Map<string, Channel<any>>();
   #batches: CommandBatch[] = [];
+  /** Set once the store closes: its connection goes, and every channel with it. */
+  #closing = false;
 
   constructor(redis: Redis, log: Logger) {
     this.#redis = redis;
@@ -44,6 +46,11 @@ export class SubscriberHub {
     redis.on('message', (channel: string, raw: string) => this.#dispatch(channel, raw));
     // On the first connect there is nothing to re-subscribe; on every later one, all of it.
     redis.on('ready', () => this.#resubscribeAll());
+  }
+
+  /** From now on, listeners leave without an UNSUBSCRIBE: the connection is about to close with them. */
+  close(): void {
+    this.#closing = true;
   }
 
   /** Channels this process is subscribed to. */
@@ -88,6 +95,7 @@ export class SubscriberHub {
     entry.listeners.delete(listener);
     if (entry.listeners.size > 0 || this.#channels.get(channel) !== entry) return;
     this.#channels.delete(channel);
+    if (this.#closing) return;
     this.#send('unsubscribe', channel).catch((error: unknown) => {
       this.#log.warn({ err: error, channel }, 'unsubscribe failed; the channel is dropped with the connection');
     });
