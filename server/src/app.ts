@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from './auth/authenticator.ts';
 import type { SpoolConfig } from './config.ts';
 import { RefusedSources } from './limits/refused-sources.ts';
+import { clusterMetricsText, clusterWorkerMark } from './metrics/cluster-metrics.ts';
 import { openSpoolServices, type SpoolServices, type SpoolServicesOptions } from './services.ts';
 import { fastStreamDeps } from './transports/fast-streams.ts';
 import { createHttpServer, trpcPath } from './transports/http.ts';
@@ -67,7 +68,13 @@ export async function startSpool(config: SpoolConfig, options: StartOptions = {}
     streams: sse,
     requestBudget: config.abuse.httpRequestBudget,
     readiness: services.readiness,
-    metrics: { registry: services.metrics.registry, token: config.metricsToken },
+    metrics: {
+      // In a process of SPOOL_PROCESSES, the sum over all of them: a scrape may reach any one.
+      text: process.env[clusterWorkerMark]
+        ? clusterMetricsText(services.metrics.registry)
+        : () => services.metrics.registry.metrics(),
+      token: config.metricsToken,
+    },
     errors,
   });
   const ws = serveApi

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { SpoolConfig } from './config.ts';
 import type { ListeningMessage } from './instance.ts';
 import type { Logger } from './logger.ts';
+import { clusterWorkerMark, serveClusterMetrics } from './metrics/cluster-metrics.ts';
 
 /** How soon a process that died is replaced, and how many deaths in a row the primary tolerates. */
 const restartDelayMs = 1_000;
@@ -18,7 +19,7 @@ export function runPrimary(config: SpoolConfig, log: Logger): void {
   let stopping = false;
   let restartsInARow = 0;
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [clusterWorkerMark]: '1' });
     worker.on('message', (message: ListeningMessage) => {
       if (message?.type !== 'spool:listening') return;
       restartsInARow = 0;
@@ -49,5 +50,6 @@ export function runPrimary(config: SpoolConfig, log: Logger): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  serveClusterMetrics();
   for (let i = 0; i < config.processes; i++) fork();
 }

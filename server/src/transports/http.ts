@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AnyRouter } from '@trpc/server';
 import { type CreateHTTPContextOptions, createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { Readiness } from '../health/readiness.ts';
 import type { FrameBudgetLimits } from '../limits/frame-budget.ts';
 import { originAllowed } from '../limits/origins.ts';
@@ -33,8 +33,8 @@ export interface HttpTransportOptions {
   readiness: Readiness;
   /** Where failed procedures are reported (logs, refusal counts). */
   errors: ProcedureErrors;
-  /** `/metrics`: the registry, and the bearer token it asks for (undefined: none). */
-  metrics: { registry: Registry; token: string | undefined };
+  /** `/metrics`: its text (Prometheus format), and the bearer token it asks for (undefined: none). */
+  metrics: { text: () => Promise<string>; token: string | undefined };
   /** False for a generation worker: only the health, readiness and metrics endpoints. */
   serveApi: boolean;
 }
@@ -89,8 +89,8 @@ function serveMetrics(req: http.IncomingMessage, res: http.ServerResponse, metri
       .end('a bearer token is needed\n');
     return;
   }
-  metrics.registry.metrics().then(
-    (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+  metrics.text().then(
+    (text) => res.writeHead(200, { 'content-type': Registry.PROMETHEUS_CONTENT_TYPE }).end(text),
     (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(error)}\n`),
   );
 }

@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import type { StreamEvent } from '@spool/shared';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createSpoolClient } from '../../../client-sdk/src/client.ts';
@@ -52,8 +53,27 @@ describe('SPOOL_PROCESSES=2', () => {
       );
     }
 
+    // Whichever process a scrape reaches (a new connection each), /metrics is the sum over both.
+    for (let i = 0; i < 4; i++) {
+      expect(await scrape(new URL('/metrics', server.url))).toMatch(/^spool_answers_started_total 7$/m);
+    }
+
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     await vi.waitFor(() => expect(server.logs.filter((line) => line.msg === 'drained')).toHaveLength(2));
   }, 60_000);
 });
+
+/** GET on a connection of its own. */
+function scrape(url: URL): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+}
