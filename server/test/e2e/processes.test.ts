@@ -60,7 +60,9 @@ describe('SPOOL_PROCESSES=2', () => {
 
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
-    await vi.waitFor(() => expect(server.logs.filter((line) => line.msg === 'drained')).toHaveLength(2));
+    await vi.waitFor(() => expect(server.logs.filter((line) => line.msg === 'drained')).toHaveLength(2), {
+      timeout: 5_000,
+    });
   }, 60_000);
 });
 

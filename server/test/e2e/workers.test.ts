@@ -9,6 +9,8 @@ import { sharedEnv, startSpoolProcess } from '../helpers/spool-process.ts';
 
 const tokens = 40;
 const leaseMs = 2_000;
+/** For waits on answers that start through a queue, on a machine that may be busy with other test files. */
+const slowly = { timeout: 10_000, interval: 20 };
 
 /** API-only instances behind a balancer and generation workers, on one Redis prefix and database. */
 async function deployment(workers: number, extra: Record<string, string> = {}) {
@@ -56,7 +58,7 @@ describe('generation workers (SPOOL_ROLE=api and worker)', () => {
     const { apis, api, balancer, client, databaseUrl, workers } = await deployment(2);
     const clients = [client('ws'), client('sse')];
     const started = await answers(clients, 20);
-    await vi.waitFor(() => expect(Math.min(...started.map(({ events }) => events.length))).toBeGreaterThan(3));
+    await vi.waitFor(() => expect(Math.min(...started.map(({ events }) => events.length))).toBeGreaterThan(3), slowly);
 
     // Every API instance replaced, one after the other, mid-answer.
     for (const [i, old] of apis.entries()) {
@@ -69,7 +71,7 @@ describe('generation workers (SPOOL_ROLE=api and worker)', () => {
     const toCancel = await sender.sendMessage({ content: 'stop me' });
     const seen: StreamEvent[] = [];
     const cancelled = collect(watcher.stream(toCancel.streamId), (event) => seen.push(event));
-    await vi.waitFor(() => expect(seen.length).toBeGreaterThan(3));
+    await vi.waitFor(() => expect(seen.length).toBeGreaterThan(3), slowly);
     await sender.cancel(toCancel.streamId);
     const cancelledEvents = await cancelled;
     expect(cancelledEvents.at(-1)).toMatchObject({ type: 'done', finishReason: 'cancelled' });
@@ -91,7 +93,7 @@ describe('generation workers (SPOOL_ROLE=api and worker)', () => {
   it('a worker killed mid-answer: its answers end GENERATOR_LOST within the lease, saved failed with their text so far; the rest go on', async () => {
     const { client, databaseUrl, workers } = await deployment(2);
     const started = await answers([client('ws'), client('sse')], 20);
-    await vi.waitFor(() => expect(Math.min(...started.map(({ events }) => events.length))).toBeGreaterThan(3));
+    await vi.waitFor(() => expect(Math.min(...started.map(({ events }) => events.length))).toBeGreaterThan(3), slowly);
     inTurn(workers, 0).child.kill('SIGKILL');
     const killedAt = performance.now();
     await Promise.all(started.map(({ reading }) => reading));
@@ -126,7 +128,7 @@ describe('generation workers (SPOOL_ROLE=api and worker)', () => {
   it('a worker drains on SIGTERM: its answers run to their end, then it exits', async () => {
     const { client, workers } = await deployment(1);
     const started = await answers([client('ws'), client('sse')], 6);
-    await vi.waitFor(() => expect(Math.min(...started.map(({ events }) => events.length))).toBeGreaterThan(3));
+    await vi.waitFor(() => expect(Math.min(...started.map(({ events }) => events.length))).toBeGreaterThan(3), slowly);
     const worker = inTurn(workers, 0);
     worker.child.kill('SIGTERM');
     await Promise.all(started.map(({ reading }) => reading));
