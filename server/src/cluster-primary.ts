@@ -39,7 +39,8 @@ export function runPrimary(config: SpoolConfig, log: Logger): void {
       log.fatal({ restartsInARow }, 'server processes keep dying; stopping');
       process.exit(1);
     }
-    setTimeout(fork, restartDelayMs);
+    // Not once a drain has begun: the new process would never be told to stop.
+    setTimeout(() => stopping || fork(), restartDelayMs);
   });
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

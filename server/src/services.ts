@@ -107,6 +107,7 @@ export async function openSpoolServices(
   };
   const db = await openDatabase({ ...config.database, log, onQuery: options.onQuery, observeStatement }).catch(
     async (error: unknown) => {
+      await queue?.close();
       await opened.close();
       throw error;
     },
@@ -134,9 +135,8 @@ export async function openSpoolServices(
     leaseMs: config.leaseMs,
     metrics,
   });
-  const answers: AnswerRunner = queue
-    ? new QueuedAnswers({ queue, store, userLeases, queueTimeoutMs: config.queueTimeoutMs, log })
-    : generations;
+  const queued = queue && new QueuedAnswers({ queue, store, userLeases, queueTimeoutMs: config.queueTimeoutMs, log });
+  const answers: AnswerRunner = queued ?? generations;
   const worker = config.role === 'worker' ? await startWorker(config, { store, generations, log, metrics }) : undefined;
   const claims = new ClientMessageClaims({ keyValue, ttlMs: clientMessageIdTtlMs, waitMs: 10_000 });
   const connections = new ConnectionCounts(config.abuse.connectionsPerUser);
@@ -181,6 +181,7 @@ export async function openSpoolServices(
       const workerClosed = worker?.close();
       await generations.shutdown(config.drainMs);
       await workerClosed;
+      await queued?.settled();
     })());
 
   return {

@@ -2,6 +2,7 @@ import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { SpoolMetrics } from '../metrics/spool-metrics.ts';
+import { StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
 import type { RedisStreamStore } from '../store/redis.ts';
 import { answerQueueName, type QueuedAnswer, queueConnection, queuePrefix } from './answer-queue.ts';
 import type { Generations } from './generations.ts';
@@ -59,7 +60,11 @@ export class AnswerWorker {
     const { store, generations, leaseMs, log, metrics } = this.#options;
     const answer = job.data;
     metrics.queueWait.observe(Math.max(0, Date.now() - job.timestamp) / 1000);
-    const taken = await store.takeOver(answer.streamId, leaseMs);
+    const taken = await store.takeOver(answer.streamId, leaseMs).catch((error: unknown) => {
+      // Ended already: its readers ended it with QUEUE_TIMEOUT once its queue lease lapsed.
+      if (error instanceof StreamEndedError || error instanceof StreamNotFoundError) return null;
+      throw error;
+    });
     if (!taken) {
       log.warn(
         { streamId: answer.streamId },

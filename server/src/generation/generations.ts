@@ -17,6 +17,8 @@ export class Generations implements AnswerRunner {
   readonly #running = new Map<string, Running>();
   /** Aborted at shutdown, after the grace period: final writes still waiting for the database give up. */
   readonly #finalStop = new AbortController();
+  /** Set when the drain time is up: an answer that starts after it (its start was under way) is stopped at once. */
+  #stopping = false;
 
   constructor(deps: GenerationDeps) {
     this.#deps = deps;
@@ -34,6 +36,7 @@ export class Generations implements AnswerRunner {
   start(job: GenerationJob): Promise<void> {
     this.#deps.metrics?.answersStarted.inc();
     const stop = new AbortController();
+    if (this.#stopping) stop.abort('shutdown' satisfies StopReason);
     const finished = this.#run(job, stop);
     this.#running.set(job.streamId, { stop, finished });
     return finished;
@@ -44,14 +47,24 @@ export class Generations implements AnswerRunner {
     this.#running.get(streamId)?.stop.abort(reason);
   }
 
-  /** Waits up to `graceMs` for running generations, then stops the rest with a retryable error. */
+  /**
+   * Waits up to `graceMs` for running generations (those that start meanwhile included), then stops
+   * the rest with a retryable error; one that starts after that is stopped as it starts.
+   */
   async shutdown(graceMs: number): Promise<void> {
-    const all = () => Promise.all([...this.#running.values()].map((running) => running.finished));
     const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
-    await Promise.race([all(), timer]);
+    await Promise.race([this.#allFinished(), timer]);
+    this.#stopping = true;
     for (const running of this.#running.values()) running.stop.abort('shutdown' satisfies StopReason);
     this.#finalStop.abort();
-    await all();
+    await this.#allFinished();
+  }
+
+  /** Resolves once none runs, counting those that start while it waits. */
+  async #allFinished(): Promise<void> {
+    while (this.#running.size > 0) {
+      await Promise.all([...this.#running.values()].map((running) => running.finished));
+    }
   }
 
   async #run(job: GenerationJob, stop: AbortController): Promise<void> {

@@ -23,6 +23,8 @@ export interface QueuedAnswersDeps {
 export class QueuedAnswers implements AnswerRunner {
   readonly #deps: QueuedAnswersDeps;
   readonly #queueTimeout: TerminalEventBody;
+  /** Hand-overs under way: a drain waits for them before the queue and the store close. */
+  readonly #pending = new Set<Promise<void>>();
 
   constructor(deps: QueuedAnswersDeps) {
     this.#deps = deps;
@@ -35,7 +37,14 @@ export class QueuedAnswers implements AnswerRunner {
   }
 
   start(job: GenerationJob): void {
-    void this.#queue(job);
+    const queued = this.#queue(job);
+    this.#pending.add(queued);
+    void queued.finally(() => this.#pending.delete(queued));
+  }
+
+  /** Resolves once every answer started here has been queued (or ended), those that start meanwhile included. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
   }
 
   /** Nothing runs here to stop: an exchange that could not be saved is never queued (see `#queue`). */

@@ -15,7 +15,13 @@ export interface ReadinessDeps {
   timeoutMs: number;
 }
 
-/** How long one round of checks answers every probe that asks meanwhile: probes cost one round each at most. */
+interface Round {
+  /** Undefined while in flight. */
+  settledAt: number | undefined;
+  report: Promise<ReadinessReport>;
+}
+
+/** How long a settled round of checks still answers the probes that ask: probes cost one round each at most. */
 const reuseMs = 250;
 
 /**
@@ -26,7 +32,8 @@ const reuseMs = 250;
 export class Readiness {
   readonly #deps: ReadinessDeps;
   #draining = false;
-  #last: { at: number; report: Promise<ReadinessReport> } | undefined;
+  /** The round in flight, or the last one and when it settled. */
+  #last: Round | undefined;
 
   constructor(deps: ReadinessDeps) {
     this.#deps = deps;
@@ -42,9 +49,19 @@ export class Readiness {
   }
 
   check(): Promise<ReadinessReport> {
-    const now = performance.now();
-    if (!this.#last || now - this.#last.at > reuseMs) this.#last = { at: now, report: this.#round() };
-    return this.#last.report.then((report) => (this.#draining ? { ...report, ready: false, draining: true } : report));
+    const last = this.#last;
+    const fresh = last && (last.settledAt === undefined || performance.now() - last.settledAt <= reuseMs);
+    const round = fresh ? last : this.#startRound();
+    return round.report.then((report) => (this.#draining ? { ...report, ready: false, draining: true } : report));
+  }
+
+  #startRound(): Round {
+    const round: Round = { settledAt: undefined, report: this.#round() };
+    void round.report.then(() => {
+      round.settledAt = performance.now();
+    });
+    this.#last = round;
+    return round;
   }
 
   async #round(): Promise<ReadinessReport> {

@@ -18,10 +18,13 @@ export function serveClusterMetrics(): void {
   const aggregator = new AggregatorRegistry();
   cluster.on('message', (worker, message: MetricsRequest) => {
     if (message?.type !== 'spool:metrics') return;
+    // A process that died meanwhile hears nothing (a send on its closed channel would throw here).
+    const reply = (answer: MetricsReply) => {
+      if (worker.isConnected()) worker.send(answer, undefined, () => 'a failed send leaves the asker to its timeout');
+    };
     aggregator.clusterMetrics().then(
-      (text) => worker.send({ type: 'spool:metrics', id: message.id, text } satisfies MetricsReply),
-      (error: unknown) =>
-        worker.send({ type: 'spool:metrics', id: message.id, error: String(error) } satisfies MetricsReply),
+      (text) => reply({ type: 'spool:metrics', id: message.id, text }),
+      (error: unknown) => reply({ type: 'spool:metrics', id: message.id, error: String(error) }),
     );
   });
 }

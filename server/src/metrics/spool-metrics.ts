@@ -152,10 +152,12 @@ export class SpoolMetrics {
     if (workQueueDepth) {
       new Gauge({
         name: 'spool_work_queue_depth',
-        help: 'Answers queued for a generation worker, waiting for one',
+        help: 'Answers queued for a generation worker, waiting for one (NaN: the queue did not answer)',
         registers,
+        // One queue for all: with SPOOL_PROCESSES each process reports it, and the sum would count it N times.
+        aggregator: 'max',
         async collect() {
-          this.set(await workQueueDepth());
+          this.set(await withinOneSecond(workQueueDepth()).catch(() => Number.NaN));
         },
       });
     }
@@ -178,4 +180,13 @@ export class SpoolMetrics {
     if (report.firstTokenMs !== null) this.#firstToken.observe(report.firstTokenMs / 1000);
     this.#answerDuration.observe(report.durationMs / 1000);
   }
+}
+
+/** A scrape does not wait on Redis: the queue's connection retries forever while Redis is away. */
+function withinOneSecond<T>(value: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer within 1 s')), 1_000);
+  });
+  return Promise.race([value, timeout]).finally(() => clearTimeout(timer));
 }

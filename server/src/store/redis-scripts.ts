@@ -77,7 +77,7 @@ if refusal then
   return {refusal}
 end
 redis.call('ZADD', KEYS[4], now + tonumber(ARGV[11]), ARGV[7])
-redis.call('PEXPIRE', KEYS[4], ARGV[11])
+if redis.call('PTTL', KEYS[4]) < tonumber(ARGV[11]) then redis.call('PEXPIRE', KEYS[4], ARGV[11]) end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[2], 'owner', ARGV[3], 'epoch', ARGV[4], 'status', 'running',
   'leaseMs', ARGV[5], 'leaseUntil', now + tonumber(ARGV[5]), 'cancel', '0', 'cancelChannel', ARGV[14])

@@ -45,6 +45,12 @@ export interface SseStreams {
   close(): void;
 }
 
+/** An open stream's keep-alive check, and how it is sent elsewhere (`moveClients`). */
+interface OpenStream {
+  quiet: QuietCheck;
+  move(): void;
+}
+
 /**
  * `stream` over SSE on the fast path, byte for byte what tRPC's `httpSubscriptionLink` reads
  * (`trpc-wire.ts`): each event's frame is built once and the same bytes are written to every watcher,
@@ -53,14 +59,14 @@ export interface SseStreams {
  * to tRPC, so their errors stay exactly tRPC's.
  */
 export function createSseStreams(options: SseStreamsOptions): SseStreams {
-  const open = new Map<http.ServerResponse, QuietCheck>();
+  const open = new Map<http.ServerResponse, OpenStream>();
   const pingMs = ssePingMs(options.router);
   let pinger: NodeJS.Timeout | undefined;
   const connected = sseConnected(options.router);
   const { metrics } = options.limits;
 
   const ping = () => {
-    for (const [res, quiet] of open) if (quiet.sweep()) res.write(ssePing);
+    for (const [res, { quiet }] of open) if (quiet.sweep()) res.write(ssePing);
   };
 
   const serve = async (
@@ -83,19 +89,28 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
       () => !res.destroyed && !res.writableEnded,
       options.maxBufferedBytes,
     );
-    res.writeHead(200, sseResponseHeaders);
-    res.write(connected);
-    open.set(res, quiet);
-    if (pingMs !== undefined) pinger ??= setInterval(ping, pingMs / quietSweeps).unref();
-
     let ctx: UserContext | undefined;
-    const end = (failure?: unknown) => {
+    /** Once: the watch stops, and the response ends with `tail` (none: to the client, a dropped connection). */
+    const finish = (tail: string | undefined, then?: () => void) => {
       if (gone) return;
       gone = true;
       open.delete(res);
       stop();
-      res.end(failure === undefined ? sseReturn : sseError(streamFailure(options, failure, ctx, input)));
+      if (tail === undefined) res.end(then);
+      else res.end(tail, then);
     };
+    const end = (failure?: unknown) =>
+      finish(failure === undefined ? sseReturn : sseError(streamFailure(options, failure, ctx, input)));
+    // Its connection closes too: a kept-alive one would bring the client back here.
+    const move = () => {
+      const { socket } = res;
+      finish(undefined, () => socket?.destroySoon());
+    };
+    res.writeHead(200, sseResponseHeaders);
+    res.write(connected);
+    open.set(res, { quiet, move });
+    if (pingMs !== undefined) pinger ??= setInterval(ping, pingMs / quietSweeps).unref();
+
     try {
       const context = await options.createContext({ req, info: { connectionParams } });
       ctx = { ...context, userId: requireUser(context) };
@@ -150,11 +165,7 @@ export function createSseStreams(options: SseStreamsOptions): SseStreams {
       return true;
     },
     moveClients() {
-      for (const res of open.keys()) {
-        // Its connection closes too: a kept-alive one would bring the client back here.
-        const { socket } = res;
-        res.end(() => socket?.destroySoon());
-      }
+      for (const { move } of [...open.values()]) move();
     },
     close() {
       clearInterval(pinger);

@@ -148,7 +148,17 @@ export function attachWebSocket(options: WsTransportOptions): WsTransport {
       options.refusals.close();
       handler.broadcastReconnectNotification();
       for (const client of wss.clients) client.close(1001, 'server shutting down');
-      return new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
+      // A peer that does not answer the close handshake is cut after a moment, not ws's 30 s.
+      const cut = setTimeout(() => {
+        for (const client of wss.clients) client.terminate();
+      }, closeHandshakeMs);
+      return new Promise<void>((resolve, reject) =>
+        wss.close((error) => {
+          clearTimeout(cut);
+          if (error) reject(error);
+          else resolve();
+        }),
+      );
     },
   };
 }
