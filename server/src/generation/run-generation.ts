@@ -17,10 +17,11 @@ import { finalAnswerOf } from '../answers/outcome.ts';
 import { AnswerRecorder } from '../answers/replay.ts';
 import { ConversationNotFoundError } from '../db/errors.ts';
 import { SpoolError } from '../errors.ts';
-import type { AnswerReport, SpoolMetrics } from '../metrics/spool-metrics.ts';
-import { StoreError, StoreUnavailableError, StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
+import type { SpoolMetrics } from '../metrics/spool-metrics.ts';
+import { StoreError, StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
 import type { UserLeases } from '../store/user-leases.ts';
+import { reportAnswerEnd, storeWriteObserver } from './answer-report.ts';
 import type { ChatMessage, ModelProvider } from './provider.ts';
 import { ProviderError } from './provider-error.ts';
 import { restoreLog } from './restore-log.ts';
@@ -136,7 +137,7 @@ export async function runGeneration(
     const timings = timingsSince(startedAt, firstTokenAt);
     if (terminal.type === 'done') terminal = { ...terminal, timings };
     await finish(job, deps, { recorder, terminal, finalStop, releaseLease });
-    reportEnd(job, deps, terminal, timings, recorder.tokens);
+    reportAnswerEnd(job, deps, { terminal, timings, tokens: recorder.tokens });
   } finally {
     clearInterval(renewal);
   }
@@ -236,35 +237,6 @@ async function finish(job: GenerationJob, deps: GenerationDeps, ending: Ending):
     // Readers end the stream with GENERATOR_LOST once the lease lapses.
     deps.log.error({ err: error, streamId }, 'could not append the terminal event');
   }
-}
-
-/** One log line per answer, and its metrics: who, which model, how it ended, how fast; never its text. */
-function reportEnd(
-  job: GenerationJob,
-  deps: GenerationDeps,
-  terminal: TerminalEventBody,
-  timings: Timings,
-  tokens: number,
-): void {
-  const report: AnswerReport = {
-    streamId: job.streamId,
-    userId: job.ownerId,
-    model: job.model,
-    outcome: terminal.type === 'error' ? 'failed' : terminal.finishReason === 'cancelled' ? 'cancelled' : 'complete',
-    code: terminal.type === 'error' ? terminal.code : null,
-    firstTokenMs: timings.firstTokenMs,
-    tokens,
-    durationMs: timings.durationMs,
-  };
-  deps.log.info(report, 'answer ended');
-  deps.metrics?.answerEnded(report);
-}
-
-function storeWriteObserver(metrics: SpoolMetrics) {
-  return (seconds: number, error: unknown) => {
-    metrics.storeWrites.observe(seconds);
-    if (error instanceof StoreUnavailableError) metrics.storeErrors.inc();
-  };
 }
 
 /** How an answer ends whose log vanished while it was written: its text so far is saved with it. */
