@@ -3,9 +3,10 @@ import { Migrator } from '@mikro-orm/migrations';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
 import { migrationsList } from '../../../migrations/index.ts';
+import type { DurationObserver } from '../metrics/timed.ts';
 import { AnswerWrites } from './answer-writes.ts';
 import { entities } from './entities.ts';
-import { observedStatements, type StatementObserver } from './observed-statements.ts';
+import { observedStatements } from './observed-statements.ts';
 import {
   type PgliteQueries,
   PgliteStatementPool,
@@ -35,7 +36,7 @@ export interface DatabaseOptions {
   /** Sees every SQL statement before it runs (tests count queries with it). */
   onQuery?: (sql: string) => void;
   /** Sees each answer-path statement once it ran (metrics). */
-  observeStatement?: StatementObserver | undefined;
+  observeStatement?: DurationObserver | undefined;
 }
 
 export interface Database {

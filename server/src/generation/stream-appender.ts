@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StreamEvent, StreamEventBody } from '@spool/shared';
+import { type DurationObserver, timed } from '../metrics/timed.ts';
 import { StoreUnavailableError, StreamNotFoundError } from '../store/errors.ts';
 import type { StreamStore } from '../store/types.ts';
 
@@ -20,7 +21,7 @@ export interface StreamAppenderOptions {
   /** How long a write is retried while the store is unreachable (a restart) before it fails. */
   outageMs?: number;
   /** Sees each write to the store once it is done: how long it took, and the error if it failed (metrics). */
-  onWrite?: (seconds: number, error: unknown) => void;
+  onWrite?: DurationObserver;
 }
 
 /**
@@ -78,7 +79,7 @@ export class StreamAppender {
 
   /** One batch, through a store outage (retried) and a lost log (restored, then the batch again). */
   async #append(batch: StreamEventBody[]): Promise<StreamEvent[]> {
-    const { store, streamId, restore, outageMs = 0 } = this.#options;
+    const { store, streamId, restore, outageMs = 0, onWrite } = this.#options;
     const giveUpAt = performance.now() + outageMs;
     let restoring = false;
     let restored = false;
@@ -88,26 +89,13 @@ export class StreamAppender {
           await restore();
           [restoring, restored] = [false, true];
         }
-        return await this.#timed(() => store.appendBatch(streamId, batch, this.#nextIndex));
+        const write = () => store.appendBatch(streamId, batch, this.#nextIndex);
+        return await (onWrite ? timed(write, onWrite) : write());
       } catch (error) {
         if (error instanceof StreamNotFoundError && restore && !restored) restoring = true;
         else if (!(error instanceof StoreUnavailableError) || performance.now() + delayMs > giveUpAt) throw error;
         else await sleep(delayMs);
       }
-    }
-  }
-
-  async #timed<T>(write: () => Promise<T>): Promise<T> {
-    const { onWrite } = this.#options;
-    if (!onWrite) return write();
-    const began = performance.now();
-    try {
-      const result = await write();
-      onWrite((performance.now() - began) / 1000, undefined);
-      return result;
-    } catch (error) {
-      onWrite((performance.now() - began) / 1000, error);
-      throw error;
     }
   }
 

@@ -1,3 +1,5 @@
+import { withinMs } from '../time-bound.ts';
+
 /** What `/readyz` reports. */
 export interface ReadinessReport {
   ready: boolean;
@@ -76,17 +78,13 @@ export class Readiness {
     };
   }
 
+  /** 'ok', or why not: the failure's message, or that it did not answer in time. */
   async #probe(ping: () => Promise<void>): Promise<string> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`no answer within ${this.#deps.timeoutMs} ms`), this.#deps.timeoutMs);
-    });
     try {
-      return await Promise.race([ping().then(() => 'ok'), timeout]);
+      await withinMs(ping(), this.#deps.timeoutMs);
+      return 'ok';
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { withinMs } from '../time-bound.ts';
 
 export type MetricsTransport = 'ws' | 'sse';
 
@@ -157,7 +158,8 @@ export class SpoolMetrics {
         // One queue for all: with SPOOL_PROCESSES each process reports it, and the sum would count it N times.
         aggregator: 'max',
         async collect() {
-          this.set(await withinOneSecond(workQueueDepth()).catch(() => Number.NaN));
+          // A scrape does not wait on Redis: the queue's connection retries forever while Redis is away.
+          this.set(await withinMs(workQueueDepth(), 1_000).catch(() => Number.NaN));
         },
       });
     }
@@ -180,13 +182,4 @@ export class SpoolMetrics {
     if (report.firstTokenMs !== null) this.#firstToken.observe(report.firstTokenMs / 1000);
     this.#answerDuration.observe(report.durationMs / 1000);
   }
-}
-
-/** A scrape does not wait on Redis: the queue's connection retries forever while Redis is away. */
-function withinOneSecond<T>(value: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer within 1 s')), 1_000);
-  });
-  return Promise.race([value, timeout]).finally(() => clearTimeout(timer));
 }
