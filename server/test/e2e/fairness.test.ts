@@ -16,7 +16,11 @@ const defaultLimits = {
 };
 
 describe('one user flooding the server', () => {
-  it("with 10 WebSockets of 5,000 frames each is cut off (4429): another user's calls go on, memory stays flat", async () => {
+  // A timing on a shared 2-core machine, where the suite's other files run at the same time: a spike
+  // from one of them gets another go (a regression fails every go).
+  it("with 10 WebSockets of 5,000 frames each is cut off (4429): another user's calls go on, memory stays flat", {
+    retry: 2,
+  }, async () => {
     const server = await startTestServer({ auth: testAuth, redisPrefix: uniquePrefix(), abuse: defaultLimits });
     const ada = connect(server.url, 'sse', { token: () => adaToken });
     const adaToken = await tokenFor('ada');
@@ -34,7 +38,7 @@ describe('one user flooding the server', () => {
     expect(codes).toEqual(Array(10).fill(4429));
     // Before the budget, this user's calls took 8.4 s or timed out; with it, 7-11x a calm run until the
     // flood's lookups of unknown streams stopped building ORM queries (calm p99 15-21 ms, flooded
-    // 33-48 ms since, 2.1-2.9x). The floor keeps a busy machine (the suite's other files) from failing it.
+    // 33-48 ms since, 2.1-2.9x).
     expect(p99(during)).toBeLessThan(Math.max(3 * p99(calm), 100));
     expect(rssGrowth).toBeLessThan(100 * 1024 * 1024);
   });
