@@ -1,4 +1,4 @@
-import { get } from 'node:http';
+import { request } from 'node:http';
 import type { StreamEvent } from '@spool/shared';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createSpoolClient } from '../../../client-sdk/src/client.ts';
@@ -18,22 +18,29 @@ describe('SPOOL_PROCESSES=2', () => {
         SPOOL_DEMO_TOKENS_PER_SECOND: '100',
       }),
     );
-    // A client per connection: the primary hands connections to the processes in turn.
     const clients = Array.from({ length: 6 }, (_, i) =>
       createSpoolClient({ url: server.url, transport: i % 2 === 0 ? 'ws' : 'sse' }),
     );
     onTestFinished(() => {
       for (const client of clients) client.close();
     });
+    // Each message sent on a connection of its own, one after the other and before any client
+    // connects: the primary hands new connections to the processes in turn, so both start answers.
+    const streamIds: string[] = [];
+    for (const i of clients.keys()) {
+      const sent = await onItsOwnConnection(new URL(`${server.url}/sendMessage`), { content: `question ${i}` });
+      streamIds.push((JSON.parse(sent) as { result: { data: { streamId: string } } }).result.data.streamId);
+    }
+    // Read over WS and SSE alike.
     const answers = await Promise.all(
-      clients.map(async (client, i) => {
-        const { streamId } = await client.sendMessage({ content: `question ${i}` });
-        return { streamId, events: await collect(client.stream(streamId)) };
-      }),
+      clients.map(async (client, i) => ({ events: await collect(client.stream(inTurn(streamIds, i))) })),
     );
     for (const { events } of answers) expect(events.at(-1)).toMatchObject({ type: 'done' });
-    const ended = server.logs.filter((line) => line.msg === 'answer ended');
-    expect(new Set(ended.map((line) => line.pid)).size).toBe(2);
+    // Logged just after the answer's end was sent.
+    await vi.waitFor(() => {
+      const ended = server.logs.filter((line) => line.msg === 'answer ended');
+      expect(new Set(ended.map((line) => line.pid)).size).toBe(2);
+    });
 
     // Read half an answer on one connection, then resume it from a new client (a new connection,
     // so the other process) from the next index.
@@ -55,7 +62,7 @@ describe('SPOOL_PROCESSES=2', () => {
 
     // Whichever process a scrape reaches (a new connection each), /metrics is the sum over both.
     for (let i = 0; i < 4; i++) {
-      expect(await scrape(new URL('/metrics', server.url))).toMatch(/^spool_answers_started_total 7$/m);
+      expect(await onItsOwnConnection(new URL('/metrics', server.url))).toMatch(/^spool_answers_started_total 7$/m);
     }
 
     server.child.kill('SIGTERM');
@@ -66,16 +73,19 @@ describe('SPOOL_PROCESSES=2', () => {
   }, 60_000);
 });
 
-/** GET on a connection of its own. */
-function scrape(url: URL): Promise<string> {
+/** A GET, or a POST of `body` as JSON, on a connection of its own; resolves with the response's text. */
+function onItsOwnConnection(url: URL, body?: unknown): Promise<string> {
   return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (res) => {
+    const options = body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' } };
+    const req = request(url, { agent: false, ...options }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         text += chunk;
       });
       res.on('end', () => resolve(text));
-    }).on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
