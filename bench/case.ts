@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { connectRedis } from '../server/src/store/open-store.ts';
+import { connectRedis } from '../server/src/store/redis-connection.ts';
 import {
   type Subscribers,
   subscribeFloor,
@@ -231,7 +231,7 @@ async function subscribe(
 
 /** The floor's one subscriber connection, set up as the server sets up its own. */
 async function floorConnection(settings: CaseSettings, cleanups: Array<() => Promise<string[]>>): Promise<Redis> {
-  const redis = await connectRedis(settings.redisUrl, 'subscriber', settings.log);
+  const redis = await connectRedis({ url: settings.redisUrl }, 'subscriber', settings.log);
   cleanups.push(async () => {
     await redis.quit();
     return [];

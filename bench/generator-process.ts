@@ -8,7 +8,7 @@ import { Emitter } from '@socket.io/redis-emitter';
 import type { StreamEventBody } from '@spool/shared';
 import { StreamAppender } from '../server/src/generation/stream-appender.ts';
 import { createLogger } from '../server/src/logger.ts';
-import { connectRedis } from '../server/src/store/open-store.ts';
+import { connectRedis } from '../server/src/store/redis-connection.ts';
 import { RedisStreamStore } from '../server/src/store/redis.ts';
 import { errorMessage, serveParent } from './ipc.ts';
 import type { GeneratorApi, GeneratorHello, RunPlan, RunReport } from './protocol.ts';
@@ -23,8 +23,8 @@ if (!redisUrl || !prefix) throw new Error('REDIS_URL and SPOOL_REDIS_PREFIX must
 const log = createLogger('warn');
 // The same connection setup as a server's (auto-pipelined commands), so appends batch as they would there.
 const [redis, subscriber] = await Promise.all([
-  connectRedis(redisUrl, 'commands', log),
-  connectRedis(redisUrl, 'subscriber', log),
+  connectRedis({ url: redisUrl }, 'commands', log),
+  connectRedis({ url: redisUrl }, 'subscriber', log),
 ]);
 const store = new RedisStreamStore({ redis, subscriber, prefix, log });
 

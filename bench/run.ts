@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { createLogger } from '../server/src/logger.ts';
-import { connectRedis } from '../server/src/store/open-store.ts';
+import { connectRedis } from '../server/src/store/redis-connection.ts';
 import { type CaseResult, caseBudgetMs, runCase } from './case.ts';
 import { createBenchDatabase } from './database.ts';
 import { errorMessage, killAllChildren } from './ipc.ts';
@@ -49,7 +49,7 @@ function options(): Options | null {
 async function main(opts: Options): Promise<number> {
   const runPrefix = `spoolbench-${randomBytes(4).toString('hex')}`;
   const log = createLogger('warn');
-  const redis = await connectRedis(redisUrl, 'commands', log).catch((error: unknown) => {
+  const redis = await connectRedis({ url: redisUrl }, 'commands', log).catch((error: unknown) => {
     throw new Error(`cannot reach Redis at ${redisUrl} (set SPOOL_BENCH_REDIS_URL): ${errorMessage(error)}`);
   });
   const database = await createBenchDatabase(postgresUrl).catch((error: unknown) => {

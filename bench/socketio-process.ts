@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { createLogger } from '../server/src/logger.ts';
-import { connectRedis } from '../server/src/store/open-store.ts';
+import { connectRedis } from '../server/src/store/redis-connection.ts';
 import { errorMessage, serveParent } from './ipc.ts';
 import type { ServerApi, ServerHello } from './protocol.ts';
 import { serverStats } from './server-stats.ts';
@@ -21,8 +21,8 @@ if (!redisUrl || !prefix) throw new Error('REDIS_URL and SPOOL_REDIS_PREFIX must
 const log = createLogger('warn');
 // Connections set up as Spool's server sets up its own, so that neither side gets a better Redis client.
 const [pub, sub] = await Promise.all([
-  connectRedis(redisUrl, 'commands', log),
-  connectRedis(redisUrl, 'subscriber', log),
+  connectRedis({ url: redisUrl }, 'commands', log),
+  connectRedis({ url: redisUrl }, 'subscriber', log),
 ]);
 
 const http = createServer();

@@ -7,7 +7,7 @@ import { collect, spoolClient } from './helpers/sdk.ts';
 
 async function serverWithOwnRedis() {
   const redis = await startOwnRedis();
-  const server = await startTestServer({ redisUrl: redis.url, redisPrefix: uniquePrefix(), demoTokens: 10 });
+  const server = await startTestServer({ redis: { url: redis.url }, redisPrefix: uniquePrefix(), demoTokens: 10 });
   return { redis, server };
 }
 

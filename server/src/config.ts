@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AuthConfig } from './auth/authenticator.ts';
 import type { OpenAIProviderOptions } from './generation/openai-provider.ts';
 import type { FrameBudgetLimits } from './limits/frame-budget.ts';
+import type { RedisTarget } from './store/redis-connection.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** `VAR=` (common in .env and compose files) means unset. */
@@ -35,8 +36,16 @@ const envSchema = z.object({
   SPOOL_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   /** Set: `/metrics` asks for it as a bearer token. */
   SPOOL_METRICS_TOKEN: unsetIfEmpty(z.string().min(16, 'at least 16 characters').optional()),
-  /** Unset: the in-process store of the embedded mode. */
+  /** Unset (and no cluster): the in-process store of the embedded mode. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Some masters of a Redis Cluster, `host:port` or `redis[s]://[user:password@]host:port`; instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: unsetIfEmpty(
+    commaList(
+      z.string().regex(/^(rediss?:\/\/([^@/]+@)?)?[\w.-]+:\d{1,5}$/, 'host:port, or redis[s]://[user:password@]host:port'),
+    )
+      .pipe(z.array(z.string()).min(1, 'at least one host:port'))
+      .optional(),
+  ),
   SPOOL_REDIS_PREFIX: z
     .string()
     .regex(/^[\w.-]+$/, 'letters, digits, _ . - only')
@@ -116,7 +125,8 @@ export interface SpoolConfig {
   logFormat: z.infer<typeof envSchema>['SPOOL_LOG_FORMAT'];
   /** The bearer token `/metrics` asks for; undefined: open, like `/healthz`. */
   metricsToken: string | undefined;
-  redisUrl: string | undefined;
+  /** Unset: the in-process store. */
+  redis: RedisTarget | undefined;
   redisPrefix: string;
   database: {
     /** Unset: PGlite. */
@@ -206,9 +216,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
       'invalid configuration: SPOOL_MODEL: required with OPENAI_BASE_URL (the model to ask that server for)',
     );
   }
-  if (e.SPOOL_ROLE !== 'all' && (e.REDIS_URL === undefined || e.DATABASE_URL === undefined)) {
+  if (e.REDIS_URL !== undefined && e.REDIS_CLUSTER_NODES !== undefined) {
+    throw new ConfigError('invalid configuration: REDIS_CLUSTER_NODES: set it or REDIS_URL, not both');
+  }
+  const redis: RedisTarget | undefined = e.REDIS_CLUSTER_NODES
+    ? { clusterNodes: e.REDIS_CLUSTER_NODES }
+    : e.REDIS_URL === undefined
+      ? undefined
+      : { url: e.REDIS_URL };
+  if (e.SPOOL_ROLE !== 'all' && (redis === undefined || e.DATABASE_URL === undefined)) {
     throw new ConfigError(
-      `invalid configuration: SPOOL_ROLE: ${e.SPOOL_ROLE} needs REDIS_URL and DATABASE_URL (the queue and the answers are shared)`,
+      `invalid configuration: SPOOL_ROLE: ${e.SPOOL_ROLE} needs Redis (REDIS_URL or REDIS_CLUSTER_NODES) and DATABASE_URL (the queue and the answers are shared)`,
     );
   }
   return {
@@ -217,7 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SpoolConfig {
     logLevel: e.LOG_LEVEL,
     logFormat: e.SPOOL_LOG_FORMAT,
     metricsToken: e.SPOOL_METRICS_TOKEN,
-    redisUrl: e.REDIS_URL,
+    redis,
     redisPrefix: e.SPOOL_REDIS_PREFIX,
     database: {
       url: e.DATABASE_URL,

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   if (cluster.isPrimary && config.processes > 1) {
-    const embedded = [!config.redisUrl && 'REDIS_URL', !config.database.url && 'DATABASE_URL'].filter(Boolean);
+    const embedded = [!config.redis && 'REDIS_URL', !config.database.url && 'DATABASE_URL'].filter(Boolean);
     if (embedded.length === 0) {
       runPrimary(config, log);
       return;

@@ -213,7 +213,8 @@ export async function openSpoolServices(
 /** `SPOOL_ROLE=api`: the queue answers go to the workers through (config checks there is a Redis). */
 async function openAnswerQueue(config: SpoolConfig): Promise<AnswerQueue> {
   const { AnswerQueue } = await import('./generation/answer-queue.ts');
-  return new AnswerQueue(config.redisUrl ?? '', config.redisPrefix);
+  if (!config.redis) throw new Error('the answer queue needs Redis (REDIS_URL or REDIS_CLUSTER_NODES)');
+  return new AnswerQueue(config.redis, config.redisPrefix);
 }
 
 /** `SPOOL_ROLE=worker`: generation of queued answers, into the shared Redis log. */
@@ -221,15 +222,15 @@ async function startWorker(
   config: SpoolConfig,
   parts: { store: StreamStore; generations: Generations; log: Logger; metrics: SpoolMetrics },
 ): Promise<AnswerWorker> {
-  if (!(parts.store instanceof RedisStreamStore) || !config.redisUrl) {
-    throw new Error('a generation worker needs the Redis store (REDIS_URL)');
+  if (!(parts.store instanceof RedisStreamStore) || !config.redis) {
+    throw new Error('a generation worker needs the Redis store (REDIS_URL or REDIS_CLUSTER_NODES)');
   }
   // BullMQ is loaded only where it is used: the other roles start without it.
   const { AnswerWorker } = await import('./generation/answer-worker.ts');
   return new AnswerWorker({
     ...parts,
     store: parts.store,
-    redisUrl: config.redisUrl,
+    redis: config.redis,
     redisPrefix: config.redisPrefix,
     concurrency: config.workerConcurrency,
     leaseMs: config.leaseMs,

@@ -7,14 +7,27 @@ describe('configuration', () => {
     expect(loadConfig({})).toMatchObject({
       port: 3000,
       host: '127.0.0.1',
-      redisUrl: undefined,
+      redis: undefined,
       logTtlMs: 3_600_000,
     });
   });
 
   it('reads every variable it is given', () => {
     const config = loadConfig({ PORT: '8080', REDIS_URL: 'redis://cache:6379/2', SPOOL_LOG_TTL_SECONDS: '60' });
-    expect(config).toMatchObject({ port: 8080, redisUrl: 'redis://cache:6379/2', logTtlMs: 60_000 });
+    expect(config).toMatchObject({ port: 8080, redis: { url: 'redis://cache:6379/2' }, logTtlMs: 60_000 });
+  });
+
+  it('reads a Redis Cluster from its seed nodes, and refuses it beside REDIS_URL', () => {
+    const nodes = 'redis-a:7000, 10.0.0.2:7001,rediss://spool:secret@redis-c:7002';
+    expect(loadConfig({ REDIS_CLUSTER_NODES: nodes }).redis).toEqual({
+      clusterNodes: ['redis-a:7000', '10.0.0.2:7001', 'rediss://spool:secret@redis-c:7002'],
+    });
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: nodes, REDIS_URL: 'redis://cache:6379' })).toThrow(
+      /^invalid configuration: REDIS_CLUSTER_NODES: set it or REDIS_URL, not both/,
+    );
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-a' })).toThrow(
+      /^invalid configuration: REDIS_CLUSTER_NODES: host:port, or redis\[s\]:\/\/.*"redis-a"/,
+    );
   });
 
   it.each([

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SpoolError } from '../errors.ts';
 import { parseJson } from '../json.ts';
 import type { ClaimRequest } from '../store/answer-starts.ts';
-import type { KeyValueStore } from '../store/key-value.ts';
+import { type KeyValueStore, userKeyTag } from '../store/key-value.ts';
 
 const claimSchema = z.object({ ids: sendMessageOutputSchema, committed: z.boolean() });
 
@@ -81,5 +81,5 @@ function pendingClaim(ids: SendMessageOutput): string {
 }
 
 function keyOf(ownerId: string, clientMessageId: string): string {
-  return `client-message:${JSON.stringify([ownerId, clientMessageId])}`;
+  return `client-message:${userKeyTag(ownerId)}:${JSON.stringify(clientMessageId)}`;
 }

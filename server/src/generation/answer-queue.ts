@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { type RedisClient, type RedisTarget, redisClient } from '../store/redis-connection.ts';
 import type { GenerationJob } from './run-generation.ts';
 
 /** What a queued answer carries to the worker that generates it: its job, less what only the API process holds. */
@@ -7,14 +7,12 @@ export type QueuedAnswer = Omit<GenerationJob, 'exchangeSaved'>;
 
 export const answerQueueName = 'answers';
 
-/** BullMQ's keys under Spool's prefix, beside the streams. */
+/**
+ * BullMQ's keys under Spool's prefix, beside the streams. Its scripts take several keys of a queue at
+ * once, so on a cluster all of them must be in one slot: the prefix is one hash tag.
+ */
 export function queuePrefix(redisPrefix: string): string {
-  return `${redisPrefix}:queue`;
-}
-
-/** A connection as BullMQ wants one: commands wait through a reconnect instead of failing (its blocking reads need it). */
-export function queueConnection(redisUrl: string): Redis {
-  return new Redis(redisUrl, { maxRetriesPerRequest: null, connectionName: 'spool-queue' });
+  return `{${redisPrefix}:queue}`;
 }
 
 /**
@@ -22,11 +20,11 @@ export function queueConnection(redisUrl: string): Redis {
  * stream's, never retried by BullMQ (an answer that began streaming must not start again).
  */
 export class AnswerQueue {
-  readonly #connection: Redis;
+  readonly #connection: RedisClient;
   readonly #queue: Queue<QueuedAnswer>;
 
-  constructor(redisUrl: string, redisPrefix: string) {
-    this.#connection = queueConnection(redisUrl);
+  constructor(redis: RedisTarget, redisPrefix: string) {
+    this.#connection = redisClient(redis, 'queue');
     this.#queue = new Queue<QueuedAnswer>(answerQueueName, {
       connection: this.#connection,
       prefix: queuePrefix(redisPrefix),

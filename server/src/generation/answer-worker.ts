@@ -1,14 +1,14 @@
 import { type Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { SpoolMetrics } from '../metrics/spool-metrics.ts';
 import { StreamEndedError, StreamNotFoundError } from '../store/errors.ts';
 import type { RedisStreamStore } from '../store/redis.ts';
-import { answerQueueName, type QueuedAnswer, queueConnection, queuePrefix } from './answer-queue.ts';
+import { type RedisClient, type RedisTarget, redisClient } from '../store/redis-connection.ts';
+import { answerQueueName, type QueuedAnswer, queuePrefix } from './answer-queue.ts';
 import type { Generations } from './generations.ts';
 
 export interface AnswerWorkerOptions {
-  redisUrl: string;
+  redis: RedisTarget;
   redisPrefix: string;
   /** Answers this process generates at once. */
   concurrency: number;
@@ -30,12 +30,12 @@ export interface AnswerWorkerOptions {
 export class AnswerWorker {
   readonly #options: AnswerWorkerOptions;
   /** Given to BullMQ, which closes the connections it makes itself, not this one. */
-  readonly #connection: Redis;
+  readonly #connection: RedisClient;
   readonly #worker: Worker<QueuedAnswer>;
 
   constructor(options: AnswerWorkerOptions) {
     this.#options = options;
-    this.#connection = queueConnection(options.redisUrl);
+    this.#connection = redisClient(options.redis, 'queue');
     this.#worker = new Worker<QueuedAnswer>(answerQueueName, (job) => this.#generate(job), {
       connection: this.#connection,
       prefix: queuePrefix(options.redisPrefix),

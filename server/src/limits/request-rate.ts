@@ -1,7 +1,7 @@
 import { SpoolErrorCode } from '@spool/shared';
 import { SpoolError } from '../errors.ts';
 import type { RateCounter } from '../store/answer-starts.ts';
-import type { KeyValueStore } from '../store/key-value.ts';
+import { type KeyValueStore, userKeyTag } from '../store/key-value.ts';
 
 const windowMs = 60_000;
 
@@ -50,7 +50,7 @@ export class RequestRate {
 
   /** Where a request of `userId` at `now` is counted, for a caller that counts it with more (`AnswerStarts`). */
   counter(userId: string, now = Date.now()): RateCounter {
-    return { key: `rate:${JSON.stringify(userId)}:${Math.floor(now / windowMs)}`, limit: this.#perMinute, windowMs };
+    return { key: `rate:${userKeyTag(userId)}:${Math.floor(now / windowMs)}`, limit: this.#perMinute, windowMs };
   }
 
   /** The error of a request refused at `now`, saying when its window ends; the same instance all window. */

@@ -12,6 +12,15 @@ export interface KeyValueStore {
   deleteIfEquals(key: string, value: string): Promise<void>;
 }
 
+/**
+ * Where a user's keys name the user: every key of one user (request counts, idempotency claims, and
+ * `userLeaseKey`) carries it as the same Redis hash tag, the key's first `{...}`, so on a cluster they
+ * are in one slot and one script can take them together.
+ */
+export function userKeyTag(userId: string): string {
+  return `{${JSON.stringify(userId)}}`;
+}
+
 /** The embedded mode's key-value store; at most `maxEntries`, the oldest dropped first. */
 export class MemoryKeyValueStore implements KeyValueStore {
   readonly #entries = new Map<string, { value: string; expiresAt: number }>();

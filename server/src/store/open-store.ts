@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AnswerStarts, MemoryAnswerStarts } from './answer-starts.ts';
 import { type HistoryEntries, MemoryHistoryEntries } from './history-entries.ts';
@@ -6,6 +5,7 @@ import { type KeyValueStore, MemoryKeyValueStore } from './key-value.ts';
 import { MemoryStreamStore } from './memory.ts';
 import { RedisStreamStore } from './redis.ts';
 import { RedisAnswerStarts } from './redis-answer-starts.ts';
+import { closeRedis, connectRedis, type RedisTarget } from './redis-connection.ts';
 import { RedisHistoryEntries } from './redis-history-entries.ts';
 import { RedisKeyValueStore } from './redis-key-value.ts';
 import type { StreamStore } from './types.ts';
@@ -13,7 +13,7 @@ import { MemoryUserLeases, RedisUserLeases, type UserLeaseOptions, type UserLeas
 
 export interface OpenStoreOptions {
   /** Unset: the in-process store. */
-  redisUrl: string | undefined;
+  redis: RedisTarget | undefined;
   redisPrefix: string;
   logTtlMs: number;
   log: Logger;
@@ -36,39 +36,9 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
-/**
- * A connection as the Redis store needs it: failing fast while disconnected instead of queueing,
- * reconnecting by itself; the subscriber re-subscribes through `SubscriberHub`, which knows when it is done.
- */
-export async function connectRedis(url: string, role: 'commands' | 'subscriber', log: Logger): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    enableAutoPipelining: role === 'commands',
-    autoResubscribe: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-    connectionName: `spool-${role}`,
-  });
-  // Log the transitions, not every failed reconnect attempt.
-  let healthy = true;
-  redis.on('error', (error) => {
-    if (!healthy) return;
-    healthy = false;
-    log.error({ err: error, role }, 'redis connection lost; requests fail until it is back');
-  });
-  redis.on('ready', () => {
-    if (healthy) return;
-    healthy = true;
-    log.warn({ role }, 'redis connection restored');
-  });
-  await redis.connect();
-  return redis;
-}
-
 /** The store the configuration asks for, and its key-value companion; Redis gets two connections, commands and the one shared subscriber. */
 export async function openStore(options: OpenStoreOptions): Promise<OpenedStore> {
-  if (!options.redisUrl) {
+  if (!options.redis) {
     const store = new MemoryStreamStore({ logTtlMs: options.logTtlMs });
     const keyValue = new MemoryKeyValueStore();
     const userLeases = new MemoryUserLeases(options.userLeases);
@@ -84,8 +54,8 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
     };
   }
   const [redis, subscriber] = await Promise.all([
-    connectRedis(options.redisUrl, 'commands', options.log),
-    connectRedis(options.redisUrl, 'subscriber', options.log),
+    connectRedis(options.redis, 'commands', options.log),
+    connectRedis(options.redis, 'subscriber', options.log),
   ]);
   const store = new RedisStreamStore({
     redis,
@@ -111,6 +81,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       logTtlMs: options.logTtlMs,
       userLeases: options.userLeases,
       cancelChannel: store.cancelChannel,
+      log: options.log,
     }),
     kind: 'redis',
     async ping() {
@@ -123,10 +94,4 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
     },
   };
-}
-
-/** QUIT when connected, so pending replies arrive; when not, there is nothing to wait for. */
-async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status === 'ready') await redis.quit();
-  else redis.disconnect();
 }

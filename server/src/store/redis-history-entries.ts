@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import { withStore } from './errors.ts';
 import { type HistoryEntries, type HistoryLookup, type HistoryMessage, idPrefix } from './history-entries.ts';
 import { historyKeys } from './redis-keys.ts';
@@ -59,10 +59,10 @@ return 1
 
 /** Each operation one script, so one round trip and atomic; both keys of a conversation share a Cluster slot. */
 export class RedisHistoryEntries implements HistoryEntries {
-  readonly #redis: Redis & Record<keyof typeof scripts, ScriptCommand>;
+  readonly #redis: RedisClient & Record<keyof typeof scripts, ScriptCommand>;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.#redis = defineScripts(redis, scripts, 2);
     this.#prefix = prefix;
   }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import { withStore } from './errors.ts';
 import type { KeyValueStore } from './key-value.ts';
 import { keyValueKey } from './redis-keys.ts';
@@ -18,10 +18,10 @@ return count
 
 /** Keys live under `<prefix>:kv:`; every failure to reach Redis is a `StoreUnavailableError`. */
 export class RedisKeyValueStore implements KeyValueStore {
-  readonly #redis: Redis & Record<keyof typeof scripts, ScriptCommand>;
+  readonly #redis: RedisClient & Record<keyof typeof scripts, ScriptCommand>;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.#redis = defineScripts(redis, scripts, 1);
     this.#prefix = keyValueKey(prefix, '');
   }

@@ -8,7 +8,6 @@ import {
   type TerminalEventBody,
   terminalEventBodySchema,
 } from '@spool/shared';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Fanouts } from '../delivery/fanout.ts';
 import type { LogPage, LogSource } from '../delivery/log-source.ts';
@@ -24,35 +23,25 @@ import {
   StreamEndedError,
   StreamExistsError,
   StreamNotFoundError,
+  withStore,
 } from './errors.ts';
 import { decodeLoggedEvent } from './logged-event.ts';
+import type { RedisClient } from './redis-connection.ts';
 import { cancelChannel, streamKeys } from './redis-keys.ts';
 import { defineScripts, type ScriptCommand } from './redis-script-commands.ts';
-import * as scripts from './redis-scripts.ts';
+import { streamScripts } from './redis-scripts.ts';
 import { SubscriberHub } from './subscriber-hub.ts';
 import { defaultStoreTuning, type StoreTuning } from './tuning.ts';
 import type { CreateStreamOptions, ReadOptions, StreamMeta, StreamStore } from './types.ts';
 
 type ScriptArg = string | number;
-const scriptNames = {
-  spoolCreate: scripts.createScript,
-  spoolAppend: scripts.appendScript,
-  spoolRenewLease: scripts.renewLeaseScript,
-  spoolRequestCancel: scripts.requestCancelScript,
-  spoolEndIfAbandoned: scripts.endIfAbandonedScript,
-  spoolSetFinalEvent: scripts.setFinalEventScript,
-  spoolEndIfFinished: scripts.endIfFinishedScript,
-  spoolReadPage: scripts.readPageScript,
-  spoolMeta: scripts.metaScript,
-  spoolTakeOver: scripts.takeOverScript,
-} as const;
-type Commands = Record<keyof typeof scriptNames, ScriptCommand>;
+type Commands = Record<keyof ReturnType<typeof streamScripts>, ScriptCommand>;
 
 export interface RedisStoreOptions extends Partial<StoreTuning> {
-  /** Commands: appends, reads, scripts. */
-  redis: Redis;
-  /** A second connection, used only for SUBSCRIBE. The store owns neither connection's lifetime. */
-  subscriber: Redis;
+  /** Commands: appends, reads, scripts. One Redis, or a cluster (then every client is). */
+  redis: RedisClient;
+  /** A second connection, used only for (S)SUBSCRIBE. The store owns neither connection's lifetime. */
+  subscriber: RedisClient;
   /** Key prefix; tests use a unique one each. */
   prefix?: string;
   log: Logger;
@@ -60,7 +49,7 @@ export interface RedisStoreOptions extends Partial<StoreTuning> {
 
 /** The Redis store: per stream, the keys of `streamKeys`, and a cancel channel beside its event channel. */
 export class RedisStreamStore implements StreamStore {
-  readonly #redis: Redis & Commands;
+  readonly #redis: RedisClient & Commands;
   readonly #hub: SubscriberHub;
   readonly #prefix: string;
   readonly #tuning: StoreTuning;
@@ -71,7 +60,7 @@ export class RedisStreamStore implements StreamStore {
 
   constructor(options: RedisStoreOptions) {
     const { redis, subscriber, prefix = 'spool', log, ...tuning } = options;
-    this.#redis = defineScripts(redis, scriptNames, 2);
+    this.#redis = defineScripts(redis, streamScripts(redis.isCluster ? 'sharded' : 'classic'), 2);
     this.#hub = new SubscriberHub(subscriber, log);
     this.#prefix = prefix;
     this.#tuning = { ...defaultStoreTuning, ...tuning };
@@ -169,7 +158,12 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async requestCancel(streamId: string): Promise<void> {
-    await this.#call('spoolRequestCancel', streamId, streamId);
+    const channel = await this.#call('spoolRequestCancel', streamId, streamId);
+    // On a cluster the script cannot publish to the generator's channel, in another slot: that is this step.
+    if (this.#redis.isCluster && typeof channel === 'string') {
+      const redis = this.#redis;
+      await withStore(() => redis.spublish(channel, streamId));
+    }
   }
 
   whenCancelRequested(streamId: string, signal: AbortSignal): Promise<void> {

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from './errors.ts';
+import type { RedisClient } from './redis-connection.ts';
 
 export interface HubListener<T> {
   message(value: T): void;
@@ -24,15 +24,22 @@ interface Channel<T> {
 }
 
 /**
- * The process's one Redis subscriber connection, fanned out to every local listener. Channels are
+ * The process's one Redis subscriber, fanned out to every local listener. Channels are
  * reference-counted: the first listener SUBSCRIBEs, the last one UNSUBSCRIBEs. Each message is decoded
  * once, whatever the number of listeners. After a reconnect it re-subscribes every channel, waits for
  * Redis to confirm, then tells every listener to resync, because what was published in the gap is gone.
  * (Un)subscriptions asked for in one turn of the event loop go out as one command each run, in order:
  * a thousand streams ending together cost one UNSUBSCRIBE, not a thousand writes.
+ *
+ * On a cluster the channels are sharded: SSUBSCRIBE on the master of each channel's slot, through
+ * ioredis' one subscriber connection per master, one command per channel (one command's channels must
+ * share a slot). ioredis re-subscribes after a failover, a restarted master or a slot that moved, then
+ * says `subscribersReady`: the hub subscribes every channel again (a no-op where it held), and resyncs
+ * each channel's listeners once Redis has confirmed it.
  */
 export class SubscriberHub {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
+  readonly #sharded: boolean;
   readonly #log: Logger;
   // biome-ignore lint/suspicious/noExplicitAny: each channel keeps its own listener type
   readonly #channels = new Map<string, Channel<any>>();
@@ -40,12 +47,13 @@ export class SubscriberHub {
   /** Set once the store closes: its connection goes, and every channel with it. */
   #closing = false;
 
-  constructor(redis: Redis, log: Logger) {
+  constructor(redis: RedisClient, log: Logger) {
     this.#redis = redis;
+    this.#sharded = redis.isCluster;
     this.#log = log;
-    redis.on('message', (channel: string, raw: string) => this.#dispatch(channel, raw));
+    redis.on(this.#sharded ? 'smessage' : 'message', (channel: string, raw: string) => this.#dispatch(channel, raw));
     // On the first connect there is nothing to re-subscribe; on every later one, all of it.
-    redis.on('ready', () => this.#resubscribeAll());
+    redis.on(this.#sharded ? 'subscribersReady' : 'ready', () => this.#resubscribeAll());
   }
 
   /** From now on, listeners leave without an UNSUBSCRIBE: the connection is about to close with them. */
@@ -116,8 +124,18 @@ export class SubscriberHub {
     const batches = this.#batches;
     this.#batches = [];
     for (const { command, channels, sent } of batches) {
-      this.#redis[command](...channels).then(() => sent.resolve(), sent.reject);
+      Promise.all(this.#commands(channels).map((group) => this.#run(command, group))).then(() => sent.resolve(), sent.reject);
     }
+  }
+
+  /** Channels as commands take them: all in one on one Redis, one each on a cluster. */
+  #commands(channels: string[]): string[][] {
+    return this.#sharded ? channels.map((channel) => [channel]) : [channels];
+  }
+
+  #run(command: ChannelCommand, channels: string[]): Promise<unknown> {
+    if (!this.#sharded) return this.#redis[command](...channels);
+    return command === 'subscribe' ? this.#redis.ssubscribe(...channels) : this.#redis.sunsubscribe(...channels);
   }
 
   #dispatch(channel: string, raw: string): void {
@@ -133,15 +151,18 @@ export class SubscriberHub {
   }
 
   #resubscribeAll(): void {
-    const channels = [...this.#channels.keys()];
-    if (channels.length === 0) return;
-    this.#redis.subscribe(...channels).then(
-      () => {
-        for (const entry of this.#channels.values()) for (const listener of entry.listeners) listener.resync();
-      },
-      (error: unknown) => {
-        this.#log.error({ err: error }, 're-subscribe after reconnect failed; retrying on the next reconnect');
-      },
-    );
+    const groups = this.#commands([...this.#channels.keys()]);
+    const resubscribed = groups.map(async (channels) => {
+      await this.#run('subscribe', channels);
+      for (const channel of channels) for (const listener of this.#channels.get(channel)?.listeners ?? []) listener.resync();
+    });
+    Promise.allSettled(resubscribed).then((results) => {
+      const failed = results.filter((result) => result.status === 'rejected');
+      if (failed.length === 0) return;
+      this.#log.error(
+        { err: failed[0]?.reason, failed: failed.length, of: groups.length },
+        're-subscribe after reconnect failed; retrying on the next reconnect',
+      );
+    });
   }
 }

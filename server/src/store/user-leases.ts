@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import { withStore } from './errors.ts';
 import { userLeaseKey } from './redis-keys.ts';
 import { defineScripts, type ScriptCommand } from './redis-script-commands.ts';
@@ -68,11 +68,11 @@ return 1
 
 /** Leases shared by every instance through Redis (a ZSET of stream ids scored by expiry): the limit holds across them. */
 export class RedisUserLeases implements UserLeases {
-  readonly #redis: Redis & Record<keyof typeof scripts, ScriptCommand>;
+  readonly #redis: RedisClient & Record<keyof typeof scripts, ScriptCommand>;
   readonly #prefix: string;
   readonly #options: UserLeaseOptions;
 
-  constructor(redis: Redis, prefix: string, options: UserLeaseOptions) {
+  constructor(redis: RedisClient, prefix: string, options: UserLeaseOptions) {
     this.#redis = defineScripts(redis, scripts, 1);
     this.#prefix = prefix;
     this.#options = options;

@@ -21,7 +21,7 @@ describe('health and readiness', () => {
     const proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port || 5432) });
     database.port = String(proxy.port);
     const server = await startTestServer({
-      redisUrl: redis.url,
+      redis: { url: redis.url },
       redisPrefix: uniquePrefix(),
       database: { url: database.toString() },
     });

@@ -7,7 +7,7 @@ import { startTestServer } from '../helpers/server.ts';
 describe('while Redis is down', () => {
   it('fails requests fast with a typed error, keeps serving, and recovers by itself when Redis returns', async () => {
     const redis = await startOwnRedis();
-    const server = await startTestServer({ redisUrl: redis.url, redisPrefix: uniquePrefix(), demoTokens: 5 });
+    const server = await startTestServer({ redis: { url: redis.url }, redisPrefix: uniquePrefix(), demoTokens: 5 });
     const client = connect(server.url, 'ws');
     const before = await client.sendMessage.mutate({ content: 'before' });
     expect((await watch(client, { streamId: before.streamId })).at(-1)?.type).toBe('done');

@@ -10,7 +10,7 @@ describe('Redis restarted empty mid-answer', () => {
     async (transport) => {
       const redis = await startOwnRedis();
       const server = await startTestServer({
-        redisUrl: redis.url,
+        redis: { url: redis.url },
         redisPrefix: uniquePrefix(),
         demoTokens: 150,
         demoTokensPerSecond: 50,

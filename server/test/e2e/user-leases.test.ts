@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { RedisAnswerStarts } from '../../src/store/redis-answer-starts.ts';
 import { streamKeys } from '../../src/store/redis-keys.ts';
 import { connect, watch } from '../helpers/clients.ts';
-import { observeRedis, uniquePrefix } from '../helpers/redis.ts';
+import { observeRedis, testLog, uniquePrefix } from '../helpers/redis.ts';
 import { startTwoServers } from '../helpers/server.ts';
 import { testAuth, tokenFor } from '../helpers/tokens.ts';
 
@@ -51,6 +51,7 @@ describe('the per-user limit of concurrent answers', () => {
       logTtlMs: 60_000,
       userLeases: { limit: 1, ttlMs: 300 },
       cancelChannel: redis.store.cancelChannel,
+      log: testLog,
     });
     const begin = (streamId: string) =>
       starts.begin({

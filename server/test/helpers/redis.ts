@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { onTestFinished } from 'vitest';
-import { connectRedis } from '../../src/store/open-store.ts';
+import { connectRedis } from '../../src/store/redis-connection.ts';
 import { RedisStreamStore } from '../../src/store/redis.ts';
 import type { StoreTuning } from '../../src/store/tuning.ts';
 
@@ -16,8 +16,8 @@ export function uniquePrefix(): string {
 /** A Redis store as a server process has it: its own command and subscriber connections. */
 export async function openRedisStore(prefix: string, tuning: Partial<StoreTuning> = {}) {
   const [redis, subscriber] = await Promise.all([
-    connectRedis(testRedisUrl, 'commands', testLog),
-    connectRedis(testRedisUrl, 'subscriber', testLog),
+    connectRedis({ url: testRedisUrl }, 'commands', testLog),
+    connectRedis({ url: testRedisUrl }, 'subscriber', testLog),
   ]);
   const store = new RedisStreamStore({ redis, subscriber, prefix, log: testLog, ...tuning });
   await store.open();

@@ -1,14 +1,15 @@
 import { onTestFinished } from 'vitest';
 import { type SpoolServer, type StartOptions, startSpool } from '../../src/app.ts';
 import { loadConfig, type SpoolConfig } from '../../src/config.ts';
+import type { RedisTarget } from '../../src/store/redis-connection.ts';
 import { testDatabaseUrl } from './database.ts';
 import { testLog, testRedisUrl, uniquePrefix } from './redis.ts';
 
 export interface TestServerOptions {
   /** Set: the Redis store under this key prefix. Unset: the in-process store. */
   redisPrefix?: string;
-  /** The Redis to use with `redisPrefix`; default the shared one. */
-  redisUrl?: string;
+  /** The Redis (or cluster) to use with `redisPrefix`; default the shared one. */
+  redis?: RedisTarget;
   demoTokens?: number;
   demoTokensPerSecond?: number;
   leaseMs?: number;
@@ -45,7 +46,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config: SpoolConfig = {
     ...base,
     port: 0,
-    redisUrl: options.redisPrefix ? (options.redisUrl ?? testRedisUrl) : undefined,
+    redis: options.redisPrefix ? (options.redis ?? { url: testRedisUrl }) : undefined,
     redisPrefix: options.redisPrefix ?? base.redisPrefix,
     leaseMs: options.leaseMs ?? base.leaseMs,
     wsMaxBufferedBytes: options.wsMaxBufferedBytes ?? base.wsMaxBufferedBytes,

@@ -1,12 +1,12 @@
 import { expect, it, onTestFinished, vi } from 'vitest';
-import { connectRedis } from '../../src/store/open-store.ts';
+import { connectRedis } from '../../src/store/redis-connection.ts';
 import { SubscriberHub } from '../../src/store/subscriber-hub.ts';
 import { testLog, testRedisUrl, uniquePrefix } from '../helpers/redis.ts';
 
 async function setup() {
   const [subscriber, commands] = await Promise.all([
-    connectRedis(testRedisUrl, 'subscriber', testLog),
-    connectRedis(testRedisUrl, 'commands', testLog),
+    connectRedis({ url: testRedisUrl }, 'subscriber', testLog),
+    connectRedis({ url: testRedisUrl }, 'commands', testLog),
   ]);
   onTestFinished(() => {
     subscriber.disconnect();
