@@ -41,7 +41,9 @@ const envSchema = z.object({
   /** Some masters of a Redis Cluster, `host:port` or `redis[s]://[user:password@]host:port`; instead of REDIS_URL. */
   REDIS_CLUSTER_NODES: unsetIfEmpty(
     commaList(
-      z.string().regex(/^(rediss?:\/\/([^@/]+@)?)?[\w.-]+:\d{1,5}$/, 'host:port, or redis[s]://[user:password@]host:port'),
+      z
+        .string()
+        .regex(/^(rediss?:\/\/([^@/]+@)?)?[\w.-]+:\d{1,5}$/, 'host:port, or redis[s]://[user:password@]host:port'),
     )
       .pipe(z.array(z.string()).min(1, 'at least one host:port'))
       .optional(),

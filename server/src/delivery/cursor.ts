@@ -1,5 +1,5 @@
 import { isTerminalEvent, SpoolErrorCode } from '@spool/shared';
-import { IndexOutOfRangeError, StoreError, StreamNotFoundError } from '../store/errors.ts';
+import { IndexOutOfRangeError, StoreError, StoreUnavailableError, StreamNotFoundError } from '../store/errors.ts';
 import type { EncodedEvent } from './encoded-event.ts';
 import type { LogSource } from './log-source.ts';
 import { type Subscriber, untilWritable, type Watch } from './subscriber.ts';
@@ -9,6 +9,8 @@ export interface CursorHost {
   readonly streamId: string;
   readonly source: LogSource;
   readonly pageSize: number;
+  /** How long a catch-up read is retried while the store is unavailable, before the subscriber is failed. */
+  readonly outageMs: number;
   /** Settles once the stream's live subscription is confirmed; rejects if it cannot be made. */
   readonly live: Promise<void>;
   /** The highest index this process has heard live; -1 before any. */
@@ -31,6 +33,8 @@ export class Cursor implements Watch {
   /** Set when a catch-up is asked for while one is running: it reads once more before going live. */
   #again = false;
   #rangeChecked = false;
+  /** While catch-up reads fail for want of the store: when the first failed, and the next try. */
+  #outage: { since: number; retry: NodeJS.Timeout } | undefined;
 
   constructor(host: CursorHost, fromIndex: number, subscriber: Subscriber) {
     this.#host = host;
@@ -65,6 +69,7 @@ export class Cursor implements Watch {
   stop(): void {
     if (this.#state === 'done') return;
     this.#state = 'done';
+    clearTimeout(this.#outage?.retry);
     this.#host.remove(this);
   }
 
@@ -92,13 +97,28 @@ export class Cursor implements Watch {
           if (this.#next > last) throw new IndexOutOfRangeError(streamId, this.#next, page.length, page.ended);
           this.#rangeChecked = true;
         }
+        this.#outage = undefined;
         if (await this.#writeAll(page.events)) return;
         const more = page.events.length === pageSize || this.#again || this.#host.lastLiveIndex >= this.#next;
         if (!more && this.#state === 'reading') this.#state = 'live';
       }
     } catch (error) {
-      this.fail(error);
+      if (!this.#retryLater(error)) this.fail(error);
     }
+  }
+
+  /**
+   * A reader already reading the stream outlives a short store outage (a Redis restart, a cluster
+   * master rejoining): its catch-up is tried again, up to `outageMs` from the first failure.
+   */
+  #retryLater(error: unknown): boolean {
+    if (!(error instanceof StoreUnavailableError) || !this.#rangeChecked || this.#state !== 'reading') return false;
+    const since = this.#outage?.since ?? performance.now();
+    const waited = performance.now() - since;
+    if (waited >= this.#host.outageMs) return false;
+    const retry = setTimeout(() => void this.#read(), Math.min(100 + waited, 1_000));
+    this.#outage = { since, retry };
+    return true;
   }
 
   /** Writes a page read from the log, waiting for a slow socket; true once the cursor is done. */

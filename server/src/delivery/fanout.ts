@@ -47,7 +47,7 @@ export class Fanouts {
   watch(streamId: string, fromIndex: number, subscriber: Subscriber): Watch {
     let stream = this.#streams.get(streamId);
     if (!stream) {
-      stream = new StreamFanout(streamId, this.#source, this.#tuning.pageSize, (empty) => this.#forget(empty));
+      stream = new StreamFanout(streamId, this.#source, this.#tuning, (empty) => this.#forget(empty));
       this.#streams.set(streamId, stream);
       this.#sweeper ??= setInterval(() => this.#sweep(), this.#tuning.idleMs / 2).unref();
     }
@@ -88,6 +88,7 @@ class StreamFanout implements CursorHost, LiveListener {
   readonly streamId: string;
   readonly source: LogSource;
   readonly pageSize: number;
+  readonly outageMs: number;
   readonly live: Promise<void>;
   lastLiveIndex = -1;
   readonly #cursors = new Set<Cursor>();
@@ -96,10 +97,12 @@ class StreamFanout implements CursorHost, LiveListener {
   /** Swept every `idleMs / 2`: quiet for `idleMs` to `1.5 idleMs`. */
   readonly quiet = new QuietCheck(2);
 
-  constructor(streamId: string, source: LogSource, pageSize: number, onEmpty: (stream: StreamFanout) => void) {
+  constructor(streamId: string, source: LogSource, tuning: FanoutTuning, onEmpty: (stream: StreamFanout) => void) {
     this.streamId = streamId;
     this.source = source;
-    this.pageSize = pageSize;
+    this.pageSize = tuning.pageSize;
+    // A reader waits out a store outage as long as it waits for a quiet stream before re-reading.
+    this.outageMs = tuning.idleMs;
     this.#onEmpty = onEmpty;
     this.live = source.subscribeLive(streamId, this).then(
       (unsubscribe) => {

@@ -48,7 +48,11 @@ export class RedisAnswerStarts implements AnswerStarts {
     // Without a count or a claim, the script leaves that key alone: the user's lease key stands in for it.
     const leaseKey = userLeaseKey(prefix, ownerId);
     const user = {
-      keys: [rate ? keyValueKey(prefix, rate.key) : leaseKey, leaseKey, claim ? keyValueKey(prefix, claim.key) : leaseKey],
+      keys: [
+        rate ? keyValueKey(prefix, rate.key) : leaseKey,
+        leaseKey,
+        claim ? keyValueKey(prefix, claim.key) : leaseKey,
+      ],
       args: [
         rate?.limit ?? '',
         rate?.windowMs ?? 0,
@@ -59,7 +63,15 @@ export class RedisAnswerStarts implements AnswerStarts {
         streamId,
       ],
     };
-    const create = [stream.channel, logTtlMs, ownerId, randomUUID(), start.leaseMs, JSON.stringify(start.start), cancelChannel];
+    const create = [
+      stream.channel,
+      logTtlMs,
+      ownerId,
+      randomUUID(),
+      start.leaseMs,
+      JSON.stringify(start.start),
+      cancelChannel,
+    ];
     const redis = this.#redis;
     const reply = redis.isCluster
       ? await this.#beginInTwo(stream, user, create, start)
@@ -99,11 +111,13 @@ export class RedisAnswerStarts implements AnswerStarts {
 
   /** Gives back the lease and claim of a start whose stream was not created; if that fails too, both lapse by their TTL. */
   async #releaseUser([, leaseKey = '', claimKey = '']: string[], start: AnswerStart): Promise<void> {
-    await this.#redis.spoolReleaseUser(leaseKey, claimKey, start.streamId, start.claim?.value ?? '').catch((error: unknown) => {
-      this.#options.log.warn(
-        { err: error, streamId: start.streamId, userId: start.ownerId },
-        "giving back a start's user lease failed; it lapses by itself",
-      );
-    });
+    await this.#redis
+      .spoolReleaseUser(leaseKey, claimKey, start.streamId, start.claim?.value ?? '')
+      .catch((error: unknown) => {
+        this.#options.log.warn(
+          { err: error, streamId: start.streamId, userId: start.ownerId },
+          "giving back a start's user lease failed; it lapses by itself",
+        );
+      });
   }
 }

@@ -35,10 +35,11 @@ function clusterNode(entry: string): { host: string; port: number; url: URL } {
 
 /** A client of `target`, not yet connected. On a cluster, the subscriber reads sharded channels: one connection per master. */
 export function redisClient(target: RedisTarget, role: ConnectionRole): RedisClient {
-  const { enableOfflineQueue, enableAutoPipelining, ...perNode } = roleOptions(role);
+  const { enableOfflineQueue, enableAutoPipelining: _, ...perNode } = roleOptions(role);
   // BullMQ connects its own connection; Spool's are connected by `connectRedis`.
   const lazyConnect = role !== 'queue';
-  if ('url' in target) return new Redis(target.url, { lazyConnect, retryStrategy: reconnectDelay, ...roleOptions(role) });
+  if ('url' in target)
+    return new Redis(target.url, { lazyConnect, retryStrategy: reconnectDelay, ...roleOptions(role) });
   const nodes = target.clusterNodes.map(clusterNode);
   // Credentials and TLS are the cluster's, so the first seed's stand for all of it.
   const { url } = nodes[0] ?? clusterNode('127.0.0.1');
@@ -47,7 +48,9 @@ export function redisClient(target: RedisTarget, role: ConnectionRole): RedisCli
     {
       lazyConnect,
       enableOfflineQueue,
-      enableAutoPipelining,
+      // Off on a cluster: ioredis retries an auto-pipelined batch after MOVED, ASK or NOSCRIPT only when
+      // every command in it is read-only, and Spool's scripts write; one by one, each is redirected.
+      enableAutoPipelining: false,
       shardedSubscribers: role === 'subscriber',
       clusterRetryStrategy: reconnectDelay,
       // A master restarted in place (same address, same slots) sends no MOVED: reconnect to it.
@@ -62,21 +65,44 @@ export function redisClient(target: RedisTarget, role: ConnectionRole): RedisCli
   );
 }
 
-/** A connected client of `target` for `role`, logging its transitions (not every failed reconnect attempt). */
+/** A cluster's errors come per master and per retry: at most one line per this many ms. */
+const clusterErrorLogMs = 5_000;
+
+/**
+ * A connected client of `target` for `role`, logging its transitions, not every failed reconnect
+ * attempt. One Redis is lost, then restored; a cluster's masters come and go one by one, so its
+ * errors are logged at most once per `clusterErrorLogMs`, with how many were left out.
+ */
 export async function connectRedis(target: RedisTarget, role: ConnectionRole, log: Logger): Promise<RedisClient> {
   const redis = redisClient(target, role);
-  let healthy = true;
-  redis.on('error', (error) => {
-    if (!healthy) return;
-    healthy = false;
-    log.error({ err: error, role }, 'redis connection lost; requests fail until it is back');
-  });
-  // A cluster is 'ready' once; it is whole again when its slots are next read.
-  redis.on(redis.isCluster ? 'refresh' : 'ready', () => {
-    if (healthy) return;
-    healthy = true;
-    log.warn({ role }, 'redis connection restored');
-  });
+  if (redis.isCluster) {
+    let loggedAt = 0;
+    let unlogged = 0;
+    redis.on('error', (error) => {
+      if (Date.now() - loggedAt < clusterErrorLogMs) {
+        unlogged++;
+        return;
+      }
+      log.error(
+        { err: error, role, unlogged },
+        'redis cluster error; requests to the masters concerned fail until they are back',
+      );
+      loggedAt = Date.now();
+      unlogged = 0;
+    });
+  } else {
+    let healthy = true;
+    redis.on('error', (error) => {
+      if (!healthy) return;
+      healthy = false;
+      log.error({ err: error, role }, 'redis connection lost; requests fail until it is back');
+    });
+    redis.on('ready', () => {
+      if (healthy) return;
+      healthy = true;
+      log.warn({ role }, 'redis connection restored');
+    });
+  }
   await redis.connect();
   return redis;
 }

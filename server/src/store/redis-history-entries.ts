@@ -1,6 +1,6 @@
-import type { RedisClient } from './redis-connection.ts';
 import { withStore } from './errors.ts';
 import { type HistoryEntries, type HistoryLookup, type HistoryMessage, idPrefix } from './history-entries.ts';
+import type { RedisClient } from './redis-connection.ts';
 import { historyKeys } from './redis-keys.ts';
 import { defineScripts, type ScriptCommand } from './redis-script-commands.ts';
 

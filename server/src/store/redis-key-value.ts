@@ -1,6 +1,6 @@
-import type { RedisClient } from './redis-connection.ts';
 import { withStore } from './errors.ts';
 import type { KeyValueStore } from './key-value.ts';
+import type { RedisClient } from './redis-connection.ts';
 import { keyValueKey } from './redis-keys.ts';
 import { defineScripts, type ScriptCommand } from './redis-script-commands.ts';
 

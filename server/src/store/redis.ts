@@ -240,12 +240,19 @@ export class RedisStreamStore implements StreamStore {
   }
 }
 
-/** Script refusals become typed errors; a reply error is a bug and stays as it is; anything else is the connection. */
+/**
+ * Replies that say a master is not there for the slot right now, rather than that the command is wrong:
+ * a restarted master still joining (CLUSTERDOWN), a slot mid-migration (TRYAGAIN), a failover, a master
+ * restarted without the scripts it had (NOSCRIPT, sent again as EVAL by ioredis on the next call).
+ */
+const transientReply = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|MASTERDOWN|READONLY|NOSCRIPT) /;
+
+/** Script refusals become typed errors; another reply error is a bug and stays as it is; anything else is the connection. */
 function translateError(error: unknown, streamId: string): Error {
   if (!(error instanceof Error)) return new StoreUnavailableError(error);
   if (error.message.includes('SPOOL_NOT_FOUND')) return new StreamNotFoundError(streamId);
   if (error.message.includes('SPOOL_ENDED')) return new StreamEndedError(streamId);
   if (error.message.includes('SPOOL_INDEX_CONFLICT')) return new IndexConflictError(streamId);
-  if (error.name === 'ReplyError') return error;
+  if (error.name === 'ReplyError' && !transientReply.test(error.message)) return error;
   return new StoreUnavailableError(error);
 }

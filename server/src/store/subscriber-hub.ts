@@ -124,7 +124,10 @@ export class SubscriberHub {
     const batches = this.#batches;
     this.#batches = [];
     for (const { command, channels, sent } of batches) {
-      Promise.all(this.#commands(channels).map((group) => this.#run(command, group))).then(() => sent.resolve(), sent.reject);
+      Promise.all(this.#commands(channels).map((group) => this.#run(command, group))).then(
+        () => sent.resolve(),
+        sent.reject,
+      );
     }
   }
 
@@ -154,7 +157,8 @@ export class SubscriberHub {
     const groups = this.#commands([...this.#channels.keys()]);
     const resubscribed = groups.map(async (channels) => {
       await this.#run('subscribe', channels);
-      for (const channel of channels) for (const listener of this.#channels.get(channel)?.listeners ?? []) listener.resync();
+      for (const channel of channels)
+        for (const listener of this.#channels.get(channel)?.listeners ?? []) listener.resync();
     });
     Promise.allSettled(resubscribed).then((results) => {
       const failed = results.filter((result) => result.status === 'rejected');

@@ -1,5 +1,5 @@
-import type { RedisClient } from './redis-connection.ts';
 import { withStore } from './errors.ts';
+import type { RedisClient } from './redis-connection.ts';
 import { userLeaseKey } from './redis-keys.ts';
 import { defineScripts, type ScriptCommand } from './redis-script-commands.ts';
 

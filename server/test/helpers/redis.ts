@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { onTestFinished } from 'vitest';
-import { connectRedis } from '../../src/store/redis-connection.ts';
 import { RedisStreamStore } from '../../src/store/redis.ts';
+import { connectRedis, type RedisTarget } from '../../src/store/redis-connection.ts';
 import type { StoreTuning } from '../../src/store/tuning.ts';
 
 export const testRedisUrl = process.env.SPOOL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -13,11 +13,15 @@ export function uniquePrefix(): string {
   return `spooltest:${randomUUID()}`;
 }
 
-/** A Redis store as a server process has it: its own command and subscriber connections. */
-export async function openRedisStore(prefix: string, tuning: Partial<StoreTuning> = {}) {
+/** A Redis store as a server process has it: its own command and subscriber connections; on the shared Redis unless `target` says. */
+export async function openRedisStore(
+  prefix: string,
+  tuning: Partial<StoreTuning> = {},
+  target: RedisTarget = { url: testRedisUrl },
+) {
   const [redis, subscriber] = await Promise.all([
-    connectRedis({ url: testRedisUrl }, 'commands', testLog),
-    connectRedis({ url: testRedisUrl }, 'subscriber', testLog),
+    connectRedis(target, 'commands', testLog),
+    connectRedis(target, 'subscriber', testLog),
   ]);
   const store = new RedisStreamStore({ redis, subscriber, prefix, log: testLog, ...tuning });
   await store.open();
@@ -34,8 +38,8 @@ export async function openRedisStore(prefix: string, tuning: Partial<StoreTuning
 }
 
 /** A Redis store on `prefix` for a test to look at what the servers wrote; closed when the test finishes. */
-export async function observeRedis(prefix: string) {
-  const opened = await openRedisStore(prefix);
+export async function observeRedis(prefix: string, target?: RedisTarget) {
+  const opened = await openRedisStore(prefix, {}, target);
   onTestFinished(() => opened.close());
   return opened;
 }

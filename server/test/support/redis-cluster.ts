@@ -20,8 +20,10 @@ export interface LocalRedisCluster {
   readonly nodes: string[];
   /** The master serving `slot`, as `127.0.0.1:port`. */
   ownerOf(slot: number): Promise<string>;
-  /** Kills the master at `address` and starts it again, empty (no persistence), with its slots. */
-  restart(address: string): Promise<void>;
+  /** Kills the master at `address`; its slots go unserved, the other masters' are served on. */
+  kill(address: string): Promise<void>;
+  /** Starts a killed master again, empty (no persistence), with its slots; resolves once the cluster is whole. */
+  revive(address: string): Promise<void>;
   /** `redis-cli --cluster reshard`: moves `count` slots, the lowest first, from one master to another. */
   reshard(from: string, to: string, count: number): Promise<void>;
   /** The slots a master serves, in ranges `[first, last]`. */
@@ -139,9 +141,11 @@ export async function startLocalRedisCluster(): Promise<LocalRedisCluster> {
       const view = await clusterNodes(portOf(address).port);
       return view.find((node) => node.address === address)?.ranges ?? [];
     },
-    async restart(address) {
+    async kill(address) {
+      await kill(portOf(address));
+    },
+    async revive(address) {
       const node = portOf(address);
-      await kill(node);
       node.child = await spawnNode(node.port);
       await until('the restarted master is back in the cluster', healthy);
     },
