@@ -1,10 +1,13 @@
 import type { StreamEvent } from '@spool/shared';
 import type { Cluster } from 'ioredis';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { createSpoolClient } from '../../../client-sdk/src/client.ts';
+import { collect } from '../../../client-sdk/test/helpers/sdk.ts';
 import { connect, lastSaved, range, textOf, watch } from '../helpers/clients.ts';
 import { observeRedis } from '../helpers/redis.ts';
 import { useLocalRedisCluster } from '../helpers/redis-cluster.ts';
 import { startTwoServers } from '../helpers/server.ts';
+import { sharedEnv, startSpoolProcess } from '../helpers/spool-process.ts';
 import { describeTwoInstances } from './two-instances.ts';
 
 const local = useLocalRedisCluster();
@@ -94,4 +97,31 @@ describe('a Redis Cluster changing under live answers', () => {
 
     await flight.allComplete();
   }, 40_000);
+});
+
+describe('generation workers on a Redis Cluster', () => {
+  it('queues answers from an API process to a worker through BullMQ, its keys in one slot', async () => {
+    const { REDIS_URL: _, ...env } = await sharedEnv({
+      REDIS_CLUSTER_NODES: local.cluster.nodes.join(','),
+      SPOOL_DEMO_TOKENS: '30',
+      SPOOL_DEMO_TOKENS_PER_SECOND: '100',
+    });
+    const [api] = await Promise.all([
+      startSpoolProcess({ ...env, SPOOL_ROLE: 'api' }),
+      startSpoolProcess({ ...env, SPOOL_ROLE: 'worker' }),
+    ]);
+    const client = createSpoolClient({ url: api.url, transport: 'ws' });
+    onTestFinished(() => client.close());
+
+    const read = await Promise.all(
+      range(1, 6).map(async (n) => {
+        const { streamId } = await client.sendMessage({ content: `queued ${n}` });
+        return collect(client.stream(streamId));
+      }),
+    );
+    for (const events of read) {
+      expect(events.map((event) => event.index)).toEqual(range(0, 31));
+      expect(events.at(-1)).toMatchObject({ type: 'done', finishReason: 'stop' });
+    }
+  }, 30_000);
 });
