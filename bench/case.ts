@@ -3,9 +3,8 @@
  * for every stream's `done` (or the deadline), take the figures, and close everything whatever happened.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { connectRedis } from '../server/src/store/redis-connection.ts';
+import { connectRedis, type RedisClient } from '../server/src/store/redis-connection.ts';
 import {
   type Subscribers,
   subscribeFloor,
@@ -21,11 +20,13 @@ import type { GeneratorApi, GeneratorHello, RunReport, ServerApi, ServerHello, S
 import { Recorder, type Recording } from './recorder.ts';
 import { deleteKeys, redisCpuSeconds } from './redis-admin.ts';
 import { type Path, type Scenario, transportOf, watchedStreams } from './scenarios.ts';
-import { serverEnv } from './server-env.ts';
+import { redisTargetOf, serverEnv } from './server-env.ts';
 import { type ClockOffset, measureOffset, sleep, wallNow, within } from './time.ts';
 
 export interface CaseSettings {
   redisUrl: string;
+  /** Set: the case runs on this Redis Cluster instead (the `-cluster` paths). */
+  redisClusterNodes?: string[];
   /** The run's database; the server migrates it as it starts. */
   databaseUrl: string;
   /** Unique to this case; every key and channel it makes starts with it. */
@@ -33,8 +34,8 @@ export interface CaseSettings {
   /** Streams sharing one WebSocket (ws, sdk, socketio). */
   streamsPerWs: number;
   serverNodeArgs: string[];
-  /** Commands connection of the parent, for deleting the case's keys. */
-  redis: Redis;
+  /** Commands connection of the parent to the case's Redis, for deleting the case's keys. */
+  redis: RedisClient;
   log: Logger;
 }
 
@@ -230,8 +231,8 @@ async function subscribe(
 }
 
 /** The floor's one subscriber connection, set up as the server sets up its own. */
-async function floorConnection(settings: CaseSettings, cleanups: Array<() => Promise<string[]>>): Promise<Redis> {
-  const redis = await connectRedis({ url: settings.redisUrl }, 'subscriber', settings.log);
+async function floorConnection(settings: CaseSettings, cleanups: Array<() => Promise<string[]>>): Promise<RedisClient> {
+  const redis = await connectRedis(redisTargetOf(settings), 'subscriber', settings.log);
   cleanups.push(async () => {
     await redis.quit();
     return [];
@@ -256,7 +257,7 @@ async function startChildren(
       env,
       startTimeoutMs,
     ),
-    path === 'floor'
+    transportOf(path) === 'floor'
       ? Promise.resolve(null)
       : ChildHandle.start<ServerApi, ServerHello>(
           path === 'socketio' ? 'socket.io server' : 'server',
@@ -331,5 +332,5 @@ function serverUsage(
 /** The server process a path runs against. */
 function serverFileOf(path: Path): string {
   if (path === 'socketio') return './socketio-process.ts';
-  return path === 'ws-2p' || path === 'sse-2p' ? './server-cluster-process.ts' : './server-process.ts';
+  return path.endsWith('-2p') ? './server-cluster-process.ts' : './server-process.ts';
 }

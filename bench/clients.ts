@@ -8,8 +8,8 @@ import { createSpoolClient, type SpoolClient } from '@spool/client';
 import type { AppRouter } from '@spool/server';
 import type { StreamEvent } from '@spool/shared';
 import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
-import type { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
+import { isCluster, type RedisClient } from '../server/src/store/redis-connection.ts';
 import type { Recorder, WireEvent } from './recorder.ts';
 import { readSse } from './sse-reader.ts';
 import { wallNow } from './time.ts';
@@ -117,23 +117,25 @@ export function subscribeSdk(
 }
 
 /**
- * Every stream's channel on one SUBSCRIBE connection (the caller's, which it closes); resolves once
- * Redis has confirmed them all.
+ * Every stream's channel on one SUBSCRIBE connection (the caller's, which it closes), or on a cluster
+ * SSUBSCRIBE on one connection per master; resolves once Redis has confirmed them all.
  */
-export async function subscribeFloor(redis: Redis, channels: string[], recorder: Recorder): Promise<Subscribers> {
+export async function subscribeFloor(redis: RedisClient, channels: string[], recorder: Recorder): Promise<Subscribers> {
   const streamOf = new Map(channels.map((channel, stream) => [channel, stream]));
-  redis.on('message', (channel: string, raw: string) => {
+  redis.on(redis.isCluster ? 'smessage' : 'message', (channel: string, raw: string) => {
     const receivedAt = wallNow();
     const stream = streamOf.get(channel);
     // Our own generator wrote this JSON, in the shape the append script publishes.
     if (stream === undefined) recorder.stray(`channel ${channel}`);
     else recorder.event(stream, JSON.parse(raw) as WireEvent, receivedAt);
   });
-  await redis.subscribe(...channels);
+  // A cluster takes one slot's channels per command: each stream's, one by one.
+  if (redis.isCluster) await Promise.all(channels.map((channel) => redis.ssubscribe(channel)));
+  else await redis.subscribe(...channels);
   return {
-    connections: 1,
+    connections: isCluster(redis) ? redis.nodes('master').length : 1,
     async close() {
-      await redis.unsubscribe();
+      if (!redis.isCluster) await redis.unsubscribe();
     },
   };
 }

@@ -12,19 +12,21 @@ import { RedisStreamStore } from '../server/src/store/redis.ts';
 import { connectRedis } from '../server/src/store/redis-connection.ts';
 import { errorMessage, serveParent } from './ipc.ts';
 import type { GeneratorApi, GeneratorHello, RunPlan, RunReport } from './protocol.ts';
+import { redisTargetFromEnv } from './server-env.ts';
 import { percentiles } from './stats.ts';
 import { wallNow } from './time.ts';
 
 type Send = (stream: number, index: number, body: StreamEventBody) => Promise<unknown>;
 
-const { REDIS_URL: redisUrl, SPOOL_REDIS_PREFIX: prefix } = process.env;
+const { SPOOL_REDIS_PREFIX: prefix } = process.env;
 // Both come from run.ts; without a prefix the store would write under the real 'spool' keys.
-if (!redisUrl || !prefix) throw new Error('REDIS_URL and SPOOL_REDIS_PREFIX must be set');
+if (!prefix) throw new Error('SPOOL_REDIS_PREFIX must be set');
+const redisTarget = redisTargetFromEnv(process.env);
 const log = createLogger('warn');
-// The same connection setup as a server's (auto-pipelined commands), so appends batch as they would there.
+// The same connection setup as a server's (auto-pipelined commands on one Redis), so appends batch as they would there.
 const [redis, subscriber] = await Promise.all([
-  connectRedis({ url: redisUrl }, 'commands', log),
-  connectRedis({ url: redisUrl }, 'subscriber', log),
+  connectRedis(redisTarget, 'commands', log),
+  connectRedis(redisTarget, 'subscriber', log),
 ]);
 const store = new RedisStreamStore({ redis, subscriber, prefix, log });
 
@@ -46,8 +48,9 @@ function sender(plan: RunPlan): Send {
       return emit(streamId, JSON.stringify({ streamId, index, ...body }));
     };
   }
-  // The JSON the append script publishes, byte for byte: the body's own fields, then `"index":N`.
-  return (stream, index, body) => redis.publish(at(target.channels, stream), JSON.stringify({ ...body, index }));
+  // The JSON the append script publishes, byte for byte: the body's own fields, then `"index":N`; sharded on a cluster.
+  const publish = redis.isCluster ? redis.spublish.bind(redis) : redis.publish.bind(redis);
+  return (stream, index, body) => publish(at(target.channels, stream), JSON.stringify({ ...body, index }));
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The run's output: a line per case as it ends, then one markdown table, the targets, and the notes. */
 import type { CaseResult } from './case.ts';
 import type { LoopStats } from './loop-monitor.ts';
-import { type Path, scenarioKey, scenarioLabel } from './scenarios.ts';
+import { floorOf, type Path, scenarioKey, scenarioLabel, transportOf } from './scenarios.ts';
 
 const ms = (value: number | undefined) => (value === undefined ? '—' : value.toFixed(2));
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -25,7 +25,7 @@ export function cpuUsPerEvent(result: CaseResult): number | undefined {
 /** p99 latency as a multiple of the floor's in the same scenario. */
 export function p99VsFloor(result: CaseResult, all: CaseResult[]): number | undefined {
   const mine = result.recording?.latency?.p99;
-  const floor = sibling(result, all, 'floor')?.recording?.latency?.p99;
+  const floor = sibling(result, all, floorOf(result.path))?.recording?.latency?.p99;
   return mine === undefined || floor === undefined ? undefined : mine / floor;
 }
 
@@ -110,7 +110,7 @@ function checks(result: CaseResult, all: CaseResult[]): Check[] {
   }
   if (targets.throughputVsFloor !== undefined) {
     const mine = rec?.throughput;
-    const theirs = sibling(result, all, 'floor')?.recording?.throughput;
+    const theirs = sibling(result, all, floorOf(result.path))?.recording?.throughput;
     const target = `throughput >= ${pct(targets.throughputVsFloor * 100)} of the floor's`;
     if (mine == null || theirs == null) {
       found.push({ target, pass: false, text: 'no throughput to compare (floor not run or failed)' });
@@ -162,7 +162,7 @@ export function table(results: CaseResult[]): string {
     const server = result.server;
     const pass = verdict(result, results);
     const failed = result.failure ? 'FAILED' : result.timedOut ? 'TIMED OUT' : null;
-    const baseline = result.path === 'floor' ? 'floor' : result.path === 'socketio' ? 'peer' : '—';
+    const baseline = transportOf(result.path) === 'floor' ? 'floor' : result.path === 'socketio' ? 'peer' : '—';
     return [
       scenarioLabel(result.scenario),
       result.path,
@@ -174,7 +174,7 @@ export function table(results: CaseResult[]): string {
       ms(lat?.p90),
       ms(lat?.p99),
       ms(lat?.max),
-      result.path === 'floor' ? '—' : times(p99VsFloor(result, results)),
+      transportOf(result.path) === 'floor' ? '—' : times(p99VsFloor(result, results)),
       rec?.throughput == null ? '—' : int(rec.throughput),
       server ? `${server.cpuS.toFixed(2)} (${pct(server.cpuPct)})` : '—',
       us(cpuUsPerEvent(result)),

@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { createLogger } from '../server/src/logger.ts';
-import { connectRedis } from '../server/src/store/redis-connection.ts';
+import { connectRedis, type RedisClient } from '../server/src/store/redis-connection.ts';
+import { type LocalRedisCluster, startLocalRedisCluster } from '../server/test/support/redis-cluster.ts';
 import { type CaseResult, caseBudgetMs, runCase } from './case.ts';
 import { createBenchDatabase } from './database.ts';
 import { errorMessage, killAllChildren } from './ipc.ts';
@@ -17,11 +18,14 @@ import { deleteKeys } from './redis-admin.ts';
 import { caseLine, notes, table, targetsSection } from './report.ts';
 import {
   allPaths,
+  clusterPaths,
   type Options,
+  onCluster,
   parseOptions,
   type Scenario,
   scenarioKey,
   streamsPerWs,
+  transportOf,
   twoProcessPaths,
   UsageError,
   usage,
@@ -55,9 +59,16 @@ async function main(opts: Options): Promise<number> {
   const database = await createBenchDatabase(postgresUrl).catch((error: unknown) => {
     throw new Error(`cannot reach PostgreSQL at ${postgresUrl} (set SPOOL_BENCH_DATABASE_URL): ${errorMessage(error)}`);
   });
-  const pathsOf = (scenario: Scenario) =>
-    opts.paths ?? [...allPaths, ...(scenario.twoProcesses ? twoProcessPaths : [])];
+  const pathsOf = (scenario: Scenario) => {
+    const paths = opts.paths ?? [...allPaths, ...(scenario.twoProcesses ? twoProcessPaths : [])];
+    // --cluster: the cluster's twin of each path that has one, after the single Redis ones.
+    const twins = opts.cluster
+      ? clusterPaths.filter((twin) => paths.some((path) => transportOf(path) === transportOf(twin)))
+      : [];
+    return [...paths, ...twins.filter((twin) => !paths.includes(twin))];
+  };
   const cases = opts.scenarios.flatMap((scenario) => pathsOf(scenario).map((path) => ({ scenario, path })));
+  const cluster = cases.some(({ path }) => onCluster(path)) ? await startBenchCluster(log) : null;
 
   // Every case has its own deadlines; this is the backstop if something hangs outside them.
   const ttftBudgetMs = opts.ttft === 'skip' ? 0 : 300_000;
@@ -75,6 +86,11 @@ async function main(opts: Options): Promise<number> {
     `Spool bench: node ${process.version}, ${os.cpus().length} cores (load ${os.loadavg()[0]?.toFixed(2)}), ` +
       `Redis ${redisVersion} at ${redisUrl}, key prefix ${runPrefix}, PostgreSQL database ${new URL(database.url).pathname.slice(1)}`,
   );
+  if (cluster) {
+    console.log(
+      `Redis Cluster (the -cluster paths): 3 masters, no replicas, local, at ${cluster.local.nodes.join(', ')}`,
+    );
+  }
   console.log(
     `Cases: ${opts.scenarios.map((scenario) => `${scenarioKey(scenario)} x ${pathsOf(scenario).join(', ')}`).join('; ')}${opts.quick ? ' (quick)' : ''}. ` +
       `${connectionsText(opts)}; floor: one SUBSCRIBE connection for all streams.\n`,
@@ -107,13 +123,15 @@ async function main(opts: Options): Promise<number> {
   try {
     for (const [n, { scenario, path }] of cases.entries()) {
       const prefix = `${runPrefix}-${n + 1}`;
+      const clustered = onCluster(path) && cluster ? cluster : null;
       const result = await runCase(scenario, path, {
         redisUrl,
+        redisClusterNodes: clustered?.local.nodes,
         databaseUrl: database.url,
         prefix,
         streamsPerWs: streamsPerWs(scenario, opts.streamsPerWs),
         serverNodeArgs: opts.serverNodeArgs,
-        redis,
+        redis: clustered?.redis ?? redis,
         log,
       });
       results.push(result);
@@ -136,6 +154,7 @@ async function main(opts: Options): Promise<number> {
     // Each case deletes its own keys; this catches what a failed cleanup left.
     leftover = await deleteKeys(redis, `${runPrefix}-*`);
     await redis.quit();
+    await cluster?.stop();
     await database.drop();
     clearTimeout(watchdog);
   }
@@ -180,6 +199,25 @@ async function main(opts: Options): Promise<number> {
   if (leftover > 0) console.log(`\n${leftover} keys were left by a failed cleanup and deleted at the end.`);
   const failed = results.some((result) => result.failure !== null || result.timedOut);
   return failed || ttftFailed ? 1 : 0;
+}
+
+/** The local Redis Cluster of the `-cluster` paths, and a connection to it for the cases' keys and CPU figures. */
+async function startBenchCluster(log: ReturnType<typeof createLogger>) {
+  const local: LocalRedisCluster = await startLocalRedisCluster();
+  try {
+    const redis: RedisClient = await connectRedis({ clusterNodes: local.nodes }, 'commands', log);
+    return {
+      local,
+      redis,
+      async stop() {
+        await redis.quit();
+        await local.stop();
+      },
+    };
+  } catch (error) {
+    await local.stop();
+    throw error;
+  }
 }
 
 /** How the clients connect, with each scenario's exceptions. */

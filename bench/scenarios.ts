@@ -1,14 +1,38 @@
 import { parseArgs } from 'node:util';
 
-export type Path = 'floor' | 'ws' | 'sdk' | 'sse' | 'socketio' | 'ws-2p' | 'sse-2p';
+export type Path =
+  | 'floor'
+  | 'ws'
+  | 'sdk'
+  | 'sse'
+  | 'socketio'
+  | 'ws-2p'
+  | 'sse-2p'
+  | 'floor-cluster'
+  | 'ws-cluster'
+  | 'sse-cluster';
 /** Every scenario's paths, unless `--paths` says otherwise. */
 export const allPaths: readonly Path[] = ['floor', 'ws', 'sdk', 'sse', 'socketio'];
 /** ws and sse against `SPOOL_PROCESSES=2` (two instances on one port): the scenarios marked `twoProcesses`, and `--paths`. */
 export const twoProcessPaths: readonly Path[] = ['ws-2p', 'sse-2p'];
 
-/** The transport a path's clients use. */
+/** floor, ws and sse again on a local 3-master Redis Cluster (`--cluster`), beside single Redis in the same run. */
+export const clusterPaths: readonly Path[] = ['floor-cluster', 'ws-cluster', 'sse-cluster'];
+
+/** Whether `path` runs on the local Redis Cluster rather than the single Redis. */
+export function onCluster(path: Path): boolean {
+  return path.endsWith('-cluster');
+}
+
+/** The transport a path's clients use (`floor` for none). */
 export function transportOf(path: Path): Path {
-  return path === 'ws-2p' ? 'ws' : path === 'sse-2p' ? 'sse' : path;
+  const transport = path.replace(/-(2p|cluster)$/, '');
+  return allPaths.find((known) => known === transport) ?? path;
+}
+
+/** The floor a path is compared with: the one on the same Redis. */
+export function floorOf(path: Path): Path {
+  return onCluster(path) ? 'floor-cluster' : 'floor';
 }
 
 /** The issue's targets for one path of one scenario; the floor and socket.io are what the others are held to. */
@@ -53,20 +77,29 @@ const paced = { ws: { ...ws, ...interactive }, sse: { ...sse, ...interactive }, 
 const unbounded = { ws: { ...ws, throughputVsFloor: 0.6 }, sse: { ...sse, throughputVsFloor: 0.6 }, sdk: lossless };
 /** Two processes: lossless, and no more CPU per event than one (each event is decoded once per process). */
 const twoProcesses = { ...paced, 'ws-2p': { ...ws, ...interactive }, 'sse-2p': { ...sse, ...interactive } };
+/** On a Redis Cluster every path must still lose nothing; its figures are reported beside single Redis's. */
+const cluster = { 'ws-cluster': lossless, 'sse-cluster': lossless };
 const idleMany = { ws: { ...ws, p99VsFloor: 2, idleRssKb: 10 }, sse: { ...sse, p99VsFloor: 2 }, sdk: lossless };
 
 export const defaultScenarios: readonly Scenario[] = [
-  { streams: 100, tokens: 200, rate: 20, targets: paced },
-  { streams: 1000, tokens: 100, rate: 10, targets: twoProcesses, twoProcesses: true },
-  { streams: 100, tokens: 2000, rate: 0, targets: unbounded },
+  { streams: 100, tokens: 200, rate: 20, targets: { ...paced, ...cluster } },
+  { streams: 1000, tokens: 100, rate: 10, targets: { ...twoProcesses, ...cluster }, twoProcesses: true },
+  { streams: 100, tokens: 2000, rate: 0, targets: { ...unbounded, ...cluster } },
   // Many mostly idle subscriptions: 100 WebSockets of 100 each, and 1,000 SSE connections.
   { streams: 10000, tokens: 10, rate: 1, targets: idleMany, streamsPerWs: 100, sseStreams: 1000 },
 ];
 
 export const quickScenarios: readonly Scenario[] = [
-  { streams: 20, tokens: 20, rate: 20, targets: paced, quickFor: '100x200@20' },
-  { streams: 200, tokens: 10, rate: 10, targets: twoProcesses, twoProcesses: true, quickFor: '1000x100@10' },
-  { streams: 20, tokens: 200, rate: 0, targets: unbounded, quickFor: '100x2000@0' },
+  { streams: 20, tokens: 20, rate: 20, targets: { ...paced, ...cluster }, quickFor: '100x200@20' },
+  {
+    streams: 200,
+    tokens: 10,
+    rate: 10,
+    targets: { ...twoProcesses, ...cluster },
+    twoProcesses: true,
+    quickFor: '1000x100@10',
+  },
+  { streams: 20, tokens: 200, rate: 0, targets: { ...unbounded, ...cluster }, quickFor: '100x2000@0' },
   {
     streams: 1000,
     tokens: 5,
@@ -111,15 +144,19 @@ export interface Options {
   quick: boolean;
   /** Time to first token: beside the scenarios (a full run), alone (`--ttft`), or not (`--only`). */
   ttft: 'with' | 'only' | 'skip';
+  /** `--cluster`: the streaming scenarios on a local Redis Cluster too (`clusterPaths`). */
+  cluster: boolean;
 }
 
-export const usage = `usage: node bench/run.ts [--quick] [--only SxT@R[,SxT@R...] | --ttft] [--paths floor,ws,sdk,sse,socketio] [--streams-per-ws N]
+export const usage = `usage: node bench/run.ts [--quick] [--only SxT@R[,SxT@R...] | --ttft] [--cluster] [--paths floor,ws,sdk,sse,socketio] [--streams-per-ws N]
   --quick           small scenarios, for development
   --only            scenarios to run, e.g. 1000x100@10 (R=0: unbounded); any S, T, R is accepted; no TTFT
   --ttft            only time to first token (embedded; Redis + PostgreSQL; and that with SPOOL_ROLE=api + a worker)
   --paths           which of floor, ws, sdk (@spool/client over WS), sse, socketio (socket.io 4 on its Redis
                     adapter, the peer), ws-2p and sse-2p (ws and sse against SPOOL_PROCESSES=2) to run
                     (default: all but the -2p ones, which run in 1000x100@10)
+  --cluster         also floor, ws and sse on a local 3-master Redis Cluster it starts (redis-server and redis-cli
+                    on PATH), as floor-cluster, ws-cluster and sse-cluster, in every streaming scenario; no TTFT
   --streams-per-ws  streams sharing one WebSocket connection (ws, sdk, socketio) in every scenario (default: the
                     scenario's, 100 in 10000x10@1, else 1: one per stream)
   --server-node-args=FLAGS  extra Node flags for the server process (Spool's or socket.io's), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"`;
@@ -136,6 +173,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'streams-per-ws': { type: 'string' },
       'server-node-args': { type: 'string', default: '' },
       ttft: { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -148,8 +186,8 @@ export function parseOptions(argv: string[]): Options | 'help' {
   const streamsPerWs =
     values['streams-per-ws'] === undefined ? null : positive(values['streams-per-ws'], '--streams-per-ws');
   const serverNodeArgs = values['server-node-args'].split(' ').filter((arg) => arg !== '');
-  if (values.ttft && values.only) throw new UsageError('--ttft and --only exclude each other');
-  const ttft = values.ttft ? 'only' : values.only ? 'skip' : 'with';
+  if (values.ttft && (values.only || values.cluster)) throw new UsageError('--ttft excludes --only and --cluster');
+  const ttft = values.ttft ? 'only' : values.only || values.cluster ? 'skip' : 'with';
   return {
     scenarios: ttft === 'only' ? [] : scenarios,
     paths,
@@ -157,6 +195,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     serverNodeArgs,
     quick: values.quick,
     ttft,
+    cluster: values.cluster,
   };
 }
 
@@ -176,7 +215,7 @@ function parseScenario(spec: string, known: readonly Scenario[]): Scenario {
 }
 
 function parsePath(path: string): Path {
-  const known = [...allPaths, ...twoProcessPaths];
+  const known = [...allPaths, ...twoProcessPaths, ...clusterPaths];
   const found = known.find((candidate) => candidate === path);
   if (!found) throw new UsageError(`--paths: "${path}" is not one of ${known.join(', ')}`);
   return found;

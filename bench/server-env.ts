@@ -1,3 +1,5 @@
+import type { RedisTarget } from '../server/src/store/redis-connection.ts';
+
 /** Every benchmark request comes from the one development user: lift the per-user limits off it. */
 const unlimitedUser: Record<string, string> = {
   SPOOL_MAX_STREAMS_PER_USER: '100000',
@@ -13,8 +15,28 @@ const unlimitedUser: Record<string, string> = {
 
 export interface SharedServices {
   redisUrl: string;
+  /** Set: a Redis Cluster's masters, used instead of `redisUrl`. */
+  redisClusterNodes?: string[];
   prefix: string;
   databaseUrl: string;
+}
+
+/** The Redis the services name: the cluster when they name one. */
+export function redisTargetOf(services: Pick<SharedServices, 'redisUrl' | 'redisClusterNodes'>): RedisTarget {
+  return services.redisClusterNodes ? { clusterNodes: services.redisClusterNodes } : { url: services.redisUrl };
+}
+
+/** The Redis of a bench child process, from the environment `serverEnv` gave it. */
+export function redisTargetFromEnv(env: NodeJS.ProcessEnv): RedisTarget {
+  const { REDIS_URL: url, REDIS_CLUSTER_NODES: nodes } = env;
+  if (nodes) return { clusterNodes: nodes.split(',') };
+  if (!url) throw new Error('REDIS_URL or REDIS_CLUSTER_NODES must be set');
+  return { url };
+}
+
+function redisEnv(services: SharedServices): Record<string, string> {
+  const target = redisTargetOf(services);
+  return 'url' in target ? { REDIS_URL: target.url } : { REDIS_CLUSTER_NODES: target.clusterNodes.join(',') };
 }
 
 /**
@@ -29,7 +51,7 @@ export function serverEnv(services: SharedServices | undefined, extra: Record<st
     SPOOL_DRAIN_MS: '0',
     ...unlimitedUser,
     ...(services
-      ? { REDIS_URL: services.redisUrl, SPOOL_REDIS_PREFIX: services.prefix, DATABASE_URL: services.databaseUrl }
+      ? { ...redisEnv(services), SPOOL_REDIS_PREFIX: services.prefix, DATABASE_URL: services.databaseUrl }
       : { SPOOL_DATA_DIR: 'memory://' }),
     ...extra,
   };

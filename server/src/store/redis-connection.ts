@@ -7,6 +7,11 @@ export type RedisTarget = { url: string } | { clusterNodes: string[] };
 /** A connection to either: ioredis gives both the same commands, scripts and events. */
 export type RedisClient = Redis | Cluster;
 
+/** `redis.isCluster`, as a type guard. */
+export function isCluster(redis: RedisClient): redis is Cluster {
+  return redis.isCluster;
+}
+
 export type ConnectionRole = 'commands' | 'subscriber' | 'queue';
 
 const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 2_000);
