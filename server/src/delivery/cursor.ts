@@ -116,7 +116,7 @@ export class Cursor implements Watch {
     const since = this.#outage?.since ?? performance.now();
     const waited = performance.now() - since;
     if (waited >= this.#host.outageMs) return false;
-    const retry = setTimeout(() => void this.#read(), Math.min(100 + waited, 1_000));
+    const retry = setTimeout(() => void this.#read(), Math.min(100 + waited, 1_000)).unref();
     this.#outage = { since, retry };
     return true;
   }

@@ -9,10 +9,10 @@ export const answerQueueName = 'answers';
 
 /**
  * BullMQ's keys under Spool's prefix, beside the streams. Its scripts take several keys of a queue at
- * once, so on a cluster all of them must be in one slot: the prefix is one hash tag.
+ * once, so on a cluster all of them must be in one slot: there the prefix is one hash tag.
  */
-export function queuePrefix(redisPrefix: string): string {
-  return `{${redisPrefix}:queue}`;
+export function queuePrefix(redisPrefix: string, redis: RedisTarget): string {
+  return 'clusterNodes' in redis ? `{${redisPrefix}:queue}` : `${redisPrefix}:queue`;
 }
 
 /**
@@ -27,7 +27,7 @@ export class AnswerQueue {
     this.#connection = redisClient(redis, 'queue');
     this.#queue = new Queue<QueuedAnswer>(answerQueueName, {
       connection: this.#connection,
-      prefix: queuePrefix(redisPrefix),
+      prefix: queuePrefix(redisPrefix, redis),
     });
   }
 

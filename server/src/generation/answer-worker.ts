@@ -38,7 +38,7 @@ export class AnswerWorker {
     this.#connection = redisClient(options.redis, 'queue');
     this.#worker = new Worker<QueuedAnswer>(answerQueueName, (job) => this.#generate(job), {
       connection: this.#connection,
-      prefix: queuePrefix(options.redisPrefix),
+      prefix: queuePrefix(options.redisPrefix, options.redis),
       concurrency: options.concurrency,
       maxStalledCount: 0,
       removeOnComplete: { count: 0 },

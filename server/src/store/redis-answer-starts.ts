@@ -57,9 +57,9 @@ export class RedisAnswerStarts implements AnswerStarts {
         rate?.limit ?? '',
         rate?.windowMs ?? 0,
         userLeases.limit,
-        userLeases.ttlMs,
         claim?.value ?? '',
         claim?.ttlMs ?? 0,
+        userLeases.ttlMs,
         streamId,
       ],
     };
@@ -98,21 +98,25 @@ export class RedisAnswerStarts implements AnswerStarts {
     start: AnswerStart,
   ): Promise<unknown> {
     const redis = this.#redis;
-    const taken = (await withStore(() => redis.spoolTakeUser(...user.keys, ...user.args))) as [string, string?];
-    if (taken[0] !== 'taken') return taken;
+    const [taken, earlier] = (await withStore(() => redis.spoolTakeUser(...user.keys, ...user.args))) as [
+      string,
+      string?,
+    ];
+    if (taken !== 'taken' && taken !== 'held') return [taken, earlier];
     let created: unknown;
     try {
       created = await withStore(() => redis.spoolCreateStream(stream.log, stream.meta, ...create));
     } finally {
-      if (created !== 1) await this.#releaseUser(user.keys, start);
+      // A lease that was there before this start is the stream's own, not this start's to give back.
+      if (created !== 1) await this.#releaseUser(user.keys, start, taken === 'taken');
     }
     return created === 1 ? ['started'] : ['exists'];
   }
 
-  /** Gives back the lease and claim of a start whose stream was not created; if that fails too, both lapse by their TTL. */
-  async #releaseUser([, leaseKey = '', claimKey = '']: string[], start: AnswerStart): Promise<void> {
+  /** Gives back the claim (and the lease it took) of a start whose stream was not created; if that fails too, both lapse by their TTL. */
+  async #releaseUser([, leaseKey = '', claimKey = '']: string[], start: AnswerStart, lease: boolean): Promise<void> {
     await this.#redis
-      .spoolReleaseUser(leaseKey, claimKey, start.streamId, start.claim?.value ?? '')
+      .spoolReleaseUser(leaseKey, claimKey, start.streamId, start.claim?.value ?? '', lease ? '1' : '0')
       .catch((error: unknown) => {
         this.#options.log.warn(
           { err: error, streamId: start.streamId, userId: start.ownerId },

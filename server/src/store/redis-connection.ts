@@ -57,6 +57,8 @@ export function redisClient(target: RedisTarget, role: ConnectionRole): RedisCli
       // every command in it is read-only, and Spool's scripts write; one by one, each is redirected.
       enableAutoPipelining: false,
       shardedSubscribers: role === 'subscriber',
+      // A slot moved while ioredis asked a master that did not know yet is seen at the next refresh.
+      slotsRefreshInterval: role === 'subscriber' ? 5_000 : undefined,
       clusterRetryStrategy: reconnectDelay,
       // A master restarted in place (same address, same slots) sends no MOVED: reconnect to it.
       clusterNodeRetryStrategy: reconnectDelay,

@@ -34,8 +34,10 @@ interface Channel<T> {
  * On a cluster the channels are sharded: SSUBSCRIBE on the master of each channel's slot, through
  * ioredis' one subscriber connection per master, one command per channel (one command's channels must
  * share a slot). ioredis re-subscribes after a failover, a restarted master or a slot that moved, then
- * says `subscribersReady`: the hub subscribes every channel again (a no-op where it held), and resyncs
- * each channel's listeners once Redis has confirmed it.
+ * says `subscribersReady`: the hub subscribes every channel again (a no-op where it held; ioredis keeps
+ * a duplicate of the channel in its own list each time, dropped when the channel is), and resyncs each
+ * channel's listeners once Redis has confirmed it. A slot that moved is noticed by the next slot map
+ * refresh if the moment it moved was missed (`slotsRefreshInterval`).
  */
 export class SubscriberHub {
   readonly #redis: RedisClient;
@@ -46,6 +48,8 @@ export class SubscriberHub {
   #batches: CommandBatch[] = [];
   /** Set once the store closes: its connection goes, and every channel with it. */
   #closing = false;
+  /** A re-subscription waits for the client to be ready. */
+  #waitingForReady = false;
 
   constructor(redis: RedisClient, log: Logger) {
     this.#redis = redis;
@@ -138,7 +142,10 @@ export class SubscriberHub {
 
   #run(command: ChannelCommand, channels: string[]): Promise<unknown> {
     if (!this.#sharded) return this.#redis[command](...channels);
-    return command === 'subscribe' ? this.#redis.ssubscribe(...channels) : this.#redis.sunsubscribe(...channels);
+    // Deferred: ioredis throws at once, not in the promise, for a slot its map has no master for.
+    return Promise.resolve().then(() =>
+      command === 'subscribe' ? this.#redis.ssubscribe(...channels) : this.#redis.sunsubscribe(...channels),
+    );
   }
 
   #dispatch(channel: string, raw: string): void {
@@ -154,19 +161,60 @@ export class SubscriberHub {
   }
 
   #resubscribeAll(): void {
-    const groups = this.#commands([...this.#channels.keys()]);
-    const resubscribed = groups.map(async (channels) => {
-      await this.#run('subscribe', channels);
-      for (const channel of channels)
+    // ioredis says its sharded subscribers are ready before the cluster client itself is, whose commands fail until then.
+    if (this.#redis.status !== 'ready') {
+      if (this.#waitingForReady) return;
+      this.#waitingForReady = true;
+      this.#redis.once('ready', () => {
+        this.#waitingForReady = false;
+        this.#resubscribeAll();
+      });
+      return;
+    }
+    this.#resubscribe([...this.#channels.keys()], 0);
+  }
+
+  /**
+   * Subscribes `channels` again and resyncs each one's listeners once Redis confirms it. On one Redis
+   * what fails waits for the next reconnect; on a cluster (one master still away) it is tried again
+   * with a backoff, as no further event may come.
+   */
+  #resubscribe(channels: string[], attempt: number): void {
+    if (channels.length === 0 || this.#closing) return;
+    const groups = this.#commands(channels);
+    const resubscribed = groups.map(async (group) => {
+      await this.#run('subscribe', group);
+      for (const channel of group)
         for (const listener of this.#channels.get(channel)?.listeners ?? []) listener.resync();
     });
     Promise.allSettled(resubscribed).then((results) => {
-      const failed = results.filter((result) => result.status === 'rejected');
+      const failed = results.flatMap((result, i) => (result.status === 'rejected' ? [i] : []));
       if (failed.length === 0) return;
-      this.#log.error(
-        { err: failed[0]?.reason, failed: failed.length, of: groups.length },
-        're-subscribe after reconnect failed; retrying on the next reconnect',
-      );
+      const retryMs = this.#sharded ? Math.min(100 * 2 ** attempt, 2_000) : undefined;
+      if (attempt % 10 === 0) {
+        const first = results[failed[0] ?? 0];
+        this.#log.error(
+          {
+            err: first?.status === 'rejected' ? first.reason : undefined,
+            failed: failed.length,
+            of: groups.length,
+            attempt,
+          },
+          retryMs === undefined
+            ? 're-subscribe after reconnect failed; retrying on the next reconnect'
+            : 're-subscribe after a cluster change failed; retrying',
+        );
+      }
+      if (retryMs === undefined) return;
+      const again = failed.flatMap((i) => groups[i] ?? []);
+      setTimeout(
+        () =>
+          this.#resubscribe(
+            again.filter((channel) => this.#channels.has(channel)),
+            attempt + 1,
+          ),
+        retryMs,
+      ).unref();
     });
   }
 }
