@@ -75,6 +75,12 @@ describe('a Redis Cluster changing under live answers', () => {
     const atKill = others.map((stream) => stream.seen);
     await vi.waitFor(() => expect(others.every((stream, i) => stream.seen > (atKill[i] ?? 0) + 20)).toBe(true));
     await local.cluster.revive(victim);
+    // Its streams' readers resync as soon as it is back, well before a quiet stream's re-read (10 s) would.
+    const victims = flight.streams.filter((stream) => stream.master === victim);
+    const atRevive = victims.map((stream) => stream.seen);
+    await vi.waitFor(() => expect(victims.every((stream, i) => stream.seen > (atRevive[i] ?? 0))).toBe(true), {
+      timeout: 3_000,
+    });
 
     await flight.allComplete();
   }, 40_000);
@@ -93,7 +99,10 @@ describe('a Redis Cluster changing under live answers', () => {
 
     await local.cluster.reshard(stream.master, to, count);
     expect(await local.cluster.ownerOf(stream.slot)).toBe(to);
-    expect(stream.seen, 'the stream was still running when its slot had moved').toBeLessThan(2 * (tokens + 2));
+    const atMove = stream.seen;
+    expect(atMove, 'the stream was still running when its slot had moved').toBeLessThan(2 * (tokens + 2));
+    // Read on from its new master at once, not at the next slot map refresh (5 s) or quiet re-read (10 s).
+    await vi.waitFor(() => expect(stream.seen).toBeGreaterThan(atMove + 10), { timeout: 2_000 });
 
     await flight.allComplete();
   }, 40_000);
