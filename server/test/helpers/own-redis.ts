@@ -1,17 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import { expect, onTestFinished, vi } from 'vitest';
-
-/** A free TCP port on loopback, as the OS hands it out. */
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
-}
+import { freePort } from '../support/free-port.ts';
 
 /**
  * A redis-server of the test's own, which it may kill and restart (never the shared one).

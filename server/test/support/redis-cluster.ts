@@ -1,15 +1,15 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { freePort } from './free-port.ts';
 
 const run = promisify(execFile);
 
-/** One master of the local cluster: its port and its process (replaced by `restart`). */
+/** One master of the local cluster: its port and its process (replaced by `revive`). */
 interface Node {
   port: number;
   child: ChildProcess;
@@ -29,14 +29,6 @@ export interface LocalRedisCluster {
   /** The slots a master serves, in ranges `[first, last]`. */
   slotsOf(address: string): Promise<[number, number][]>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
 }
 
 async function cli(...args: string[]): Promise<string> {
