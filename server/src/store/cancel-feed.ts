@@ -73,12 +73,28 @@ export class CancelFeed {
     for (const resolve of this.#waiters.get(streamId) ?? []) resolve();
   }
 
-  #recheck(): void {
-    for (const streamId of this.#waiters.keys()) {
-      this.#cancelFlag(streamId).then(
-        (cancelled) => cancelled && this.#cancel(streamId),
-        (error: unknown) => this.#log.warn({ err: error, streamId }, 'cancel flag re-check failed after reconnect'),
-      );
-    }
+  /**
+   * Reads the flags of `streamIds` (every waiter's, after a reconnect) again. What fails (a cluster
+   * master still away) is tried again a second later while it is still waited for; one line per round.
+   */
+  #recheck(streamIds = [...this.#waiters.keys()], attempt = 0): void {
+    const checks = streamIds.map(async (streamId) => {
+      if (await this.#cancelFlag(streamId)) this.#cancel(streamId);
+    });
+    Promise.allSettled(checks).then((results) => {
+      const failed = streamIds.filter((_, i) => results[i]?.status === 'rejected');
+      if (failed.length === 0) return;
+      if (attempt % 10 === 0) {
+        const first = results.find((result) => result.status === 'rejected');
+        this.#log.warn(
+          { err: first?.status === 'rejected' ? first.reason : undefined, failed: failed.length, attempt },
+          'cancel flag re-check failed after reconnect; retrying',
+        );
+      }
+      setTimeout(() => {
+        const waited = failed.filter((streamId) => this.#waiters.has(streamId));
+        if (waited.length > 0) this.#recheck(waited, attempt + 1);
+      }, 1_000).unref();
+    });
   }
 }
