@@ -55,7 +55,8 @@ export async function runInstance(config: SpoolConfig, log: Logger): Promise<voi
 
 function bannerOf(config: SpoolConfig, spool: Awaited<ReturnType<typeof startSpool>>): string[] {
   const { storeKind, db, provider } = spool.services;
-  const streamLog = storeKind === 'redis' ? 'the Redis stream log' : 'the in-process stream log';
+  const redis = config.redis && 'clusterNodes' in config.redis ? 'Redis Cluster' : 'Redis';
+  const streamLog = storeKind === 'redis' ? `the ${redis} stream log` : 'the in-process stream log';
   const database = db.kind === 'postgresql' ? 'PostgreSQL' : `embedded PGlite (${config.database.dataDir})`;
   if (config.role === 'worker') {
     const base = new URL('/', spool.url).href;
