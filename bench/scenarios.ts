@@ -86,7 +86,7 @@ export const defaultScenarios: readonly Scenario[] = [
   { streams: 1000, tokens: 100, rate: 10, targets: { ...twoProcesses, ...cluster }, twoProcesses: true },
   { streams: 100, tokens: 2000, rate: 0, targets: { ...unbounded, ...cluster } },
   // Many mostly idle subscriptions: 100 WebSockets of 100 each, and 1,000 SSE connections.
-  { streams: 10000, tokens: 10, rate: 1, targets: idleMany, streamsPerWs: 100, sseStreams: 1000 },
+  { streams: 10000, tokens: 10, rate: 1, targets: { ...idleMany, ...cluster }, streamsPerWs: 100, sseStreams: 1000 },
 ];
 
 export const quickScenarios: readonly Scenario[] = [
@@ -104,7 +104,7 @@ export const quickScenarios: readonly Scenario[] = [
     streams: 1000,
     tokens: 5,
     rate: 1,
-    targets: idleMany,
+    targets: { ...idleMany, ...cluster },
     streamsPerWs: 100,
     sseStreams: 100,
     quickFor: '10000x10@1',
