@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { retryEach } from './retry-each.ts';
 import type { SubscriberHub } from './subscriber-hub.ts';
 
 /** Streams remembered as cancelled, for a generator that starts watching after its cancel arrived. */
@@ -74,27 +75,18 @@ export class CancelFeed {
   }
 
   /**
-   * Reads the flags of `streamIds` (every waiter's, after a reconnect) again. What fails (a cluster
-   * master still away) is tried again a second later while it is still waited for; one line per round.
+   * Reads every waiter's flag again, after a reconnect. What fails (a cluster master still away) is
+   * tried again each second while the stream is still waited for.
    */
-  #recheck(streamIds = [...this.#waiters.keys()], attempt = 0): void {
-    const checks = streamIds.map(async (streamId) => {
-      if (await this.#cancelFlag(streamId)) this.#cancel(streamId);
-    });
-    Promise.allSettled(checks).then((results) => {
-      const failed = streamIds.filter((_, i) => results[i]?.status === 'rejected');
-      if (failed.length === 0) return;
-      if (attempt % 10 === 0) {
-        const first = results.find((result) => result.status === 'rejected');
-        this.#log.warn(
-          { err: first?.status === 'rejected' ? first.reason : undefined, failed: failed.length, attempt },
-          'cancel flag re-check failed after reconnect; retrying',
-        );
-      }
-      setTimeout(() => {
-        const waited = failed.filter((streamId) => this.#waiters.has(streamId));
-        if (waited.length > 0) this.#recheck(waited, attempt + 1);
-      }, 1_000).unref();
+  #recheck(): void {
+    retryEach([...this.#waiters.keys()], {
+      run: async (streamId) => {
+        if (await this.#cancelFlag(streamId)) this.#cancel(streamId);
+      },
+      retryMs: () => 1_000,
+      wanted: (streamId) => this.#waiters.has(streamId),
+      onFailures: (error, failed, round) =>
+        this.#log.warn({ err: error, failed, round }, 'cancel flag re-check failed after reconnect; retrying'),
     });
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from './errors.ts';
 import type { RedisClient } from './redis-connection.ts';
+import { retryEach } from './retry-each.ts';
 
 export interface HubListener<T> {
   message(value: T): void;
@@ -171,7 +172,7 @@ export class SubscriberHub {
       });
       return;
     }
-    this.#resubscribe([...this.#channels.keys()], 0);
+    this.#resubscribe([...this.#channels.keys()]);
   }
 
   /**
@@ -179,42 +180,23 @@ export class SubscriberHub {
    * what fails waits for the next reconnect; on a cluster (one master still away) it is tried again
    * with a backoff, as no further event may come.
    */
-  #resubscribe(channels: string[], attempt: number): void {
+  #resubscribe(channels: string[]): void {
     if (channels.length === 0 || this.#closing) return;
-    const groups = this.#commands(channels);
-    const resubscribed = groups.map(async (group) => {
-      await this.#run('subscribe', group);
-      for (const channel of group)
-        for (const listener of this.#channels.get(channel)?.listeners ?? []) listener.resync();
-    });
-    Promise.allSettled(resubscribed).then((results) => {
-      const failed = results.flatMap((result, i) => (result.status === 'rejected' ? [i] : []));
-      if (failed.length === 0) return;
-      const retryMs = this.#sharded ? Math.min(100 * 2 ** attempt, 2_000) : undefined;
-      if (attempt % 10 === 0) {
-        const first = results[failed[0] ?? 0];
+    retryEach(this.#commands(channels), {
+      run: async (group) => {
+        await this.#run('subscribe', group);
+        for (const channel of group)
+          for (const listener of this.#channels.get(channel)?.listeners ?? []) listener.resync();
+      },
+      retryMs: (round) => (this.#sharded ? Math.min(100 * 2 ** round, 2_000) : undefined),
+      wanted: (group) => !this.#closing && group.some((channel) => this.#channels.has(channel)),
+      onFailures: (error, failed, round) =>
         this.#log.error(
-          {
-            err: first?.status === 'rejected' ? first.reason : undefined,
-            failed: failed.length,
-            of: groups.length,
-            attempt,
-          },
-          retryMs === undefined
-            ? 're-subscribe after reconnect failed; retrying on the next reconnect'
-            : 're-subscribe after a cluster change failed; retrying',
-        );
-      }
-      if (retryMs === undefined) return;
-      const again = failed.flatMap((i) => groups[i] ?? []);
-      setTimeout(
-        () =>
-          this.#resubscribe(
-            again.filter((channel) => this.#channels.has(channel)),
-            attempt + 1,
-          ),
-        retryMs,
-      ).unref();
+          { err: error, failed, round },
+          this.#sharded
+            ? 're-subscribe after a cluster change failed; retrying'
+            : 're-subscribe after reconnect failed; retrying on the next reconnect',
+        ),
     });
   }
 }
